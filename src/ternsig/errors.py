@@ -1,0 +1,89 @@
+"""The ternsig exception family.
+
+Every error raised for bad user input is a subclass of :class:`TernsigError`, and each carries the
+position that lets a user find the fault: line and column for sources, byte offset for binaries,
+instruction index and rule for validation, pc and instruction for traps.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class TernsigError(Exception):
+    """Base of every error ternsig raises on purpose."""
+
+
+class AssemblyError(TernsigError):
+    """A `.ternsig` source could not be assembled."""
+
+    def __init__(self, message: str, line: int, column: int = 1, source_name: str | None = None):
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source_name = source_name
+        where = f"{source_name}:" if source_name else ""
+        super().__init__(f"{where}{line}:{column}: {message}")
+
+
+class FormatError(TernsigError):
+    """A binary file (`.tvmr`, legacy `TERN`, `.thermo`, `.bank`) is corrupt or hostile."""
+
+    def __init__(self, message: str, offset: int):
+        self.message = message
+        self.offset = offset
+        super().__init__(f"at byte offset {offset}: {message}")
+
+
+class ValidationError(TernsigError):
+    """A program breaks a validation rule (or the layer policy of its role)."""
+
+    def __init__(self, message: str, instruction: int | None = None, rule: str = "", line: int | None = None):
+        self.message = message
+        self.instruction = instruction
+        self.rule = rule
+        self.line = line
+        where = f"instruction {instruction}: " if instruction is not None else ""
+        tag = f" [{rule}]" if rule else ""
+        super().__init__(f"{where}{message}{tag}")
+
+
+class Trap(TernsigError):
+    """Execution stopped abnormally: pc and instruction say where, reason says why.
+
+    ``kind`` is ``"error"`` where the reference returns ``StepResult::Error`` (the reason is then
+    the reference's exact text), ``"panic"`` where the reference would panic, ``"fuel"`` when the
+    instruction budget ran out, and ``"policy"`` for a safety-layer violation.
+    """
+
+    def __init__(self, reason: str, pc: int = -1, instruction: Any = None, kind: str = "error"):
+        self.reason = reason
+        self.pc = pc
+        self.instruction = instruction
+        self.kind = kind
+        ins = f" ({instruction})" if instruction is not None else ""
+        super().__init__(f"trap at pc {pc}{ins}: {reason}")
+
+
+class HostError(TernsigError):
+    """The host could not fulfil a DomainOp (or refuses it)."""
+
+
+# --- faults raised inside instruction handlers; the interpreter turns them into results ---------
+
+class ExecFault(Exception):
+    """A handler failed the way the reference returns ``StepResult::Error(message)``.
+
+    ``message`` is the reference's exact text (conformance compares it).
+    """
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class PanicFault(Exception):
+    """A handler hit a case where the reference engine panics; this engine traps instead."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)

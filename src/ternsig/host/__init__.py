@@ -1,0 +1,1 @@
+"""The host side: DomainOps and (later) the substrate and brain runtime."""

@@ -1,0 +1,100 @@
+"""The 8-byte instruction word and the register byte.
+
+Word: ``[ExtID u16 BE][OpCode u16 BE][A][B][C][D]``. Register byte: ``[bank:2][index:6]`` with
+banks Hot 0, Cold 1, Param 2, Shape 3; ``0xFF`` is the null register.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, NamedTuple
+
+BANK_HOT, BANK_COLD, BANK_PARAM, BANK_SHAPE = 0, 1, 2, 3
+BANK_LETTERS = "HCPS"
+NULL_REG = 0xFF
+
+
+class Instruction(NamedTuple):
+    ext_id: int
+    opcode: int
+    a: int = 0
+    b: int = 0
+    c: int = 0
+    d: int = 0
+
+    @property
+    def operands(self) -> tuple[int, int, int, int]:
+        return (self.a, self.b, self.c, self.d)
+
+    @property
+    def cd(self) -> int:
+        """Operands C:D as a big-endian u16 (counts, label targets, constants)."""
+        return (self.c << 8) | self.d
+
+    def to_bytes(self) -> bytes:
+        return bytes((self.ext_id >> 8, self.ext_id & 0xFF, self.opcode >> 8, self.opcode & 0xFF,
+                      self.a, self.b, self.c, self.d))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Instruction":
+        if len(data) != 8:
+            raise ValueError(f"an instruction word is 8 bytes, got {len(data)}")
+        return cls((data[0] << 8) | data[1], (data[2] << 8) | data[3], data[4], data[5], data[6], data[7])
+
+    @classmethod
+    def from_hex(cls, text: str) -> "Instruction":
+        return cls.from_bytes(bytes.fromhex(text))
+
+    def hex(self) -> str:
+        return self.to_bytes().hex()
+
+    def __str__(self) -> str:
+        return f"{self.ext_id:04X}:{self.opcode:04X} [{self.a:02X} {self.b:02X} {self.c:02X} {self.d:02X}]"
+
+
+def encode_words(instructions: Iterable[Instruction]) -> bytes:
+    return b"".join(i.to_bytes() for i in instructions)
+
+
+def decode_words(data: bytes) -> list[Instruction]:
+    if len(data) % 8:
+        raise ValueError("instruction stream length is not a multiple of 8")
+    return [Instruction.from_bytes(data[i:i + 8]) for i in range(0, len(data), 8)]
+
+
+def make_reg(bank: int, index: int) -> int:
+    return ((bank & 3) << 6) | (index & 0x3F)
+
+
+def reg_bank(byte: int) -> int:
+    return byte >> 6
+
+
+def reg_index(byte: int) -> int:
+    return byte & 0x3F
+
+
+def reg_name(byte: int) -> str:
+    """``H3``, ``C0``, ``P1``, ``S2``; the null register is ``NULL``."""
+    if byte == NULL_REG:
+        return "NULL"
+    return f"{BANK_LETTERS[byte >> 6]}{byte & 0x3F}"
+
+
+_REG_RE = re.compile(r"^([HTCPShtcps])(0[xX][0-9A-Fa-f]+|[0-9]+)$")
+
+
+def parse_register(text: str) -> int | None:
+    """Parse ``H3``/``T3``/``C0``/``P1``/``S2`` (case-insensitive, decimal or 0x index ≤ 63).
+
+    ``T`` is an alias of the hot bank (the reference's legacy "temp" registers). Returns the
+    register byte, or None when the text is not a register.
+    """
+    m = _REG_RE.match(text.strip())
+    if not m:
+        return None
+    letter, num = m.group(1).upper(), m.group(2)
+    idx = int(num, 16) if num[:2].lower() == "0x" else int(num)
+    if idx > 63:
+        return None
+    bank = {"H": BANK_HOT, "T": BANK_HOT, "C": BANK_COLD, "P": BANK_PARAM, "S": BANK_SHAPE}[letter]
+    return make_reg(bank, idx)

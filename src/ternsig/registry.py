@@ -1,0 +1,67 @@
+"""The extension registry: which extension tables a machine can dispatch to."""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from .errors import TernsigError
+from .isa.spec import ExtensionTable, InstructionSpec
+
+USER_EXT_MIN = 0x0100
+
+
+class RegistryError(TernsigError):
+    """An extension table cannot be registered (reserved id, duplicate id or name)."""
+
+
+class ExtensionRegistry:
+    def __init__(self, tables: Iterable[ExtensionTable] = ()):
+        self._by_id: dict[int, ExtensionTable] = {}
+        self._by_name: dict[str, ExtensionTable] = {}
+        for t in tables:
+            self.register(t)
+
+    @classmethod
+    def standard(cls) -> "ExtensionRegistry":
+        """A registry holding every standard extension."""
+        from .extensions import standard_tables
+
+        return cls(standard_tables())
+
+    def register(self, table: ExtensionTable) -> None:
+        if table.ext_id == 0:
+            raise RegistryError("extension id 0x0000 is reserved for the core ISA")
+        if not 0 < table.ext_id <= 0xFFFF:
+            raise RegistryError(f"extension id {table.ext_id:#x} is not a u16")
+        if table.ext_id in self._by_id:
+            raise RegistryError(f"extension id 0x{table.ext_id:04X} is already registered "
+                                f"({self._by_id[table.ext_id].name})")
+        name = table.name.lower()
+        if name in self._by_name or name == "core":
+            raise RegistryError(f"extension name {table.name!r} is already registered: its qualified "
+                                f"mnemonics would collide")
+        self._by_id[table.ext_id] = table
+        self._by_name[name] = table
+
+    def get(self, ext_id: int) -> Optional[ExtensionTable]:
+        return self._by_id.get(ext_id)
+
+    def by_name(self, name: str) -> Optional[ExtensionTable]:
+        return self._by_name.get(name.lower())
+
+    def tables(self) -> list[ExtensionTable]:
+        return sorted(self._by_id.values(), key=lambda t: t.ext_id)
+
+    def resolve(self, qualified: str) -> Optional[InstructionSpec]:
+        """``tensor.add`` (or ``tvmr.tensor.add``) → spec."""
+        q = qualified.lower()
+        if q.startswith("tvmr."):
+            q = q[5:]
+        ext, _, mnem = q.partition(".")
+        t = self._by_name.get(ext)
+        return t.lookup(mnem) if t else None
+
+    def __contains__(self, ext_id: int) -> bool:
+        return ext_id in self._by_id
+
+    def __len__(self) -> int:
+        return len(self._by_id)

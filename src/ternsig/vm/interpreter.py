@@ -1,0 +1,204 @@
+"""The interpreter loop: decode once at load, then run bound handlers.
+
+Loading a program binds every instruction to its handler with the machine and its operand bytes
+already in place (``functools.partial``), so the run loop does no byte parsing, dict lookups or
+string work: fetch, advance pc, call.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Iterable, Optional
+
+import numpy as np
+
+from ..errors import ExecFault, PanicFault, Trap
+from ..isa.encoding import Instruction
+from ..program import Program
+from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
+from .state import Machine
+
+HostHandler = Callable[[Any, Machine], bool]
+
+
+def _fault(message: str) -> Callable[[], Any]:
+    def bound() -> Any:
+        raise ExecFault(message)
+
+    return bound
+
+
+class Interpreter:
+    """Runs one program on one machine.
+
+    ``registry`` holds the extensions this interpreter may dispatch to (default: all standard
+    extensions). An instruction of an unregistered extension fails when executed with the
+    reference's message ("Unknown extension: 0x%04X").
+    """
+
+    def __init__(self, program: Optional[Program] = None, registry: Any = None, machine: Optional[Machine] = None):
+        from ..registry import ExtensionRegistry
+
+        self.registry = registry if registry is not None else ExtensionRegistry.standard()
+        self.m = machine if machine is not None else Machine()
+        for table in self.registry.tables():
+            if table.state_factory is not None and table.ext_id not in self.m.ext_state:
+                self.m.ext_state[table.ext_id] = table.state_factory()
+        self.program = Program()
+        self._code: list[Callable[[], Any]] = []
+        self.steps = 0          # instructions executed over this interpreter's life
+        if program is not None:
+            self.load_program(program)
+
+    # ---- loading ---------------------------------------------------------------------------------
+    def load_program(self, program: Program, allocate: bool = True) -> None:
+        """Load (or replace) the program: pc 0, core loop and call stacks cleared, declared
+        registers allocated zeroed, instructions decoded."""
+        self.program = program
+        m = self.m
+        m.pc = 0
+        m.loop_stack.clear()
+        m.call_stack.clear()
+        if allocate:
+            m.allocate_program(program)
+        self._code = [self.bind(ins) for ins in program.instructions]
+
+    def bind(self, ins: Instruction) -> Callable[[], Any]:
+        """Decode one instruction into a zero-argument callable."""
+        from ..extensions.core import CORE
+
+        if ins.ext_id == 0:
+            spec = CORE.by_opcode.get(ins.opcode)
+            if spec is None or spec.handler is None:
+                return _fault(f"Unknown opcode: 0x{ins.opcode:04X}")
+        else:
+            table = self.registry.get(ins.ext_id)
+            if table is None:
+                return _fault(f"Unknown extension: 0x{ins.ext_id:04X}")
+            spec = table.by_opcode.get(ins.opcode)
+            if spec is None or spec.handler is None:
+                return _fault(f"{table.qualified_name}: unknown opcode 0x{ins.opcode:04X}")
+        return partial(spec.handler, self.m, ins.a, ins.b, ins.c, ins.d)
+
+    def patch(self, index: int, ins: Instruction) -> None:
+        """Replace one instruction of the loaded program (and its decoded form)."""
+        self.program.instructions[index] = ins
+        self._code[index] = self.bind(ins)
+
+    # ---- state accessors -------------------------------------------------------------------------
+    @property
+    def pc(self) -> int:
+        return self.m.pc
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.m.pc = value
+
+    def is_ended(self) -> bool:
+        return self.m.pc >= len(self._code)
+
+    def load_input(self, values: Iterable[int]) -> None:
+        self.m.set_input(list(values))
+
+    def load_target(self, values: Iterable[int]) -> None:
+        self.m.set_target(list(values))
+
+    def output(self) -> list[int]:
+        return self.m.output.tolist()
+
+    # ---- execution ---------------------------------------------------------------------------------
+    def _result_for(self, r: Any) -> StepResult:
+        if isinstance(r, StepResult):
+            return r
+        return StepResult(Status.YIELD, op=r, pc=self.m.pc)
+
+    def _failure(self, exc: BaseException, pc: int) -> StepResult:
+        ins = self.program.instructions[pc] if 0 <= pc < len(self.program.instructions) else None
+        if isinstance(exc, ExecFault):
+            return StepResult(Status.ERROR, message=exc.message, pc=pc, instruction=ins, kind="error")
+        if isinstance(exc, PanicFault):
+            return StepResult(Status.TRAP, message=exc.message, pc=pc, instruction=ins, kind="panic")
+        if isinstance(exc, Trap):
+            return StepResult(Status.TRAP, message=exc.reason, pc=pc, instruction=ins, kind=exc.kind)
+        return StepResult(Status.TRAP, message=f"internal error: {type(exc).__name__}: {exc}", pc=pc,
+                          instruction=ins, kind="internal")
+
+    def step(self) -> StepResult:
+        """Execute one instruction and say what happened."""
+        m = self.m
+        pc = m.pc
+        if pc >= len(self._code):
+            return ENDED
+        m.pc = pc + 1
+        self.steps += 1
+        try:
+            r = self._code[pc]()
+        except Exception as exc:  # handler faults become results; nothing escapes
+            return self._failure(exc, pc)
+        if r is None:
+            return CONTINUE
+        return self._result_for(r)
+
+    def _run(self, fuel: Optional[int], stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
+        m = self.m
+        code = self._code
+        n = len(code)
+        budget = -1 if fuel is None else int(fuel)
+        if budget == 0:
+            return self._fuel_trap(0)
+        executed = 0
+        pc = m.pc
+        try:
+            while True:
+                pc = m.pc
+                if pc >= n:
+                    return ENDED
+                m.pc = pc + 1
+                r = code[pc]()
+                executed += 1
+                if r is not None:
+                    if r is HALT:
+                        return HALT
+                    if r is not BREAK:
+                        if isinstance(r, StepResult):
+                            return r
+                        if stop_on_yield:
+                            return StepResult(Status.YIELD, op=r, pc=m.pc)
+                        if host is not None and not host(r, m):
+                            return HALT
+                if executed == budget:
+                    return self._fuel_trap(executed)
+        except Exception as exc:
+            return self._failure(exc, pc)
+        finally:
+            self.steps += executed
+
+    def _fuel_trap(self, executed: int) -> StepResult:
+        pc = self.m.pc
+        return StepResult(Status.TRAP, message=f"fuel exhausted after {executed} instructions", pc=pc,
+                          kind="fuel")
+
+    def run(self, fuel: Optional[int] = None) -> StepResult:
+        """Run until halt, end, error or trap. Yields are skipped, as in the reference's ``run``;
+        use :meth:`run_until_yield` or :meth:`run_with_host` to serve them."""
+        return self._run(fuel, False, None)
+
+    def run_until_yield(self, fuel: Optional[int] = None) -> StepResult:
+        """Run until halt, end, error, trap or the first yield (returned with its DomainOp)."""
+        return self._run(fuel, True, None)
+
+    def run_with_host(self, handler: HostHandler, fuel: Optional[int] = None) -> StepResult:
+        """Run, handing each yielded DomainOp to ``handler(op, machine)``; it returns True to
+        continue or False to halt. A :class:`~ternsig.errors.HostError` it raises becomes a trap."""
+        return self._run(fuel, False, handler)
+
+    def forward_i32(self, values: Iterable[int], fuel: Optional[int] = None) -> list[int]:
+        """pc = 0, load raw input, run; raise :class:`Trap` on failure; return the output."""
+        self.m.pc = 0
+        self.m.set_input(list(values))
+        self.run(fuel).raise_for_trap()
+        return self.m.output.tolist()
+
+    def forward(self, values: Iterable[int], fuel: Optional[int] = None) -> list[int]:
+        """Like :meth:`forward_i32` with the output saturated to signals (±255)."""
+        out = self.forward_i32(values, fuel)
+        return np.clip(np.asarray(out, dtype=np.int64), -255, 255).tolist()

@@ -1,0 +1,192 @@
+"""Machine state: four register banks, buffers, temperatures, pressure, chemicals, stacks.
+
+Hot registers hold i32 activations (NumPy int32, flat, with a logical shape). Cold registers hold
+signals as two parallel arrays (polarity int8, magnitude uint8) plus an optional per-weight
+temperature array (uint8: 0 HOT, 1 WARM, 2 COOL, 3 COLD; ``None`` means every weight is HOT).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from ..program import Program, RegisterDef
+from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, reg_bank, reg_index
+
+NREGS = 64
+
+HOT, WARM, COOL, COLD = 0, 1, 2, 3
+#: per temperature: conductance (of 255) and the input intensity needed to conduct
+CONDUCTANCE = (255, 200, 100, 30)
+ACTIVATION_THRESHOLD = (0, 15, 60, 120)
+#: learning threshold multiplier per temperature (COLD never learns)
+THRESHOLD_MULTIPLIER = (1, 2, 4, 2**31 - 1)
+
+DOPAMINE_THRESHOLD = 76
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+class HotBuffer:
+    """An i32 activation register: flat int32 data with a logical shape."""
+
+    __slots__ = ("data", "shape")
+
+    def __init__(self, data: np.ndarray, shape: Optional[tuple[int, ...]] = None):
+        self.data = data
+        self.shape = tuple(shape) if shape is not None else (len(data),)
+
+    @classmethod
+    def zeros(cls, shape) -> "HotBuffer":
+        return cls(np.zeros(_numel(shape), np.int32), tuple(shape))
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def copy(self) -> "HotBuffer":
+        return HotBuffer(self.data.copy(), self.shape)
+
+    def __repr__(self) -> str:
+        return f"HotBuffer(shape={list(self.shape)}, data={self.data.tolist()!r})"
+
+
+class ColdBuffer:
+    """A signal (weight) register.
+
+    Any code that changes ``pol``, ``mag``, ``temps`` or ``shape`` in place must call
+    :meth:`touch`, which invalidates caches keyed on ``version`` (e.g. gated matmul weights).
+    """
+
+    __slots__ = ("pol", "mag", "shape", "key", "frozen", "temps", "dirty", "usage", "version", "cache")
+
+    def __init__(self, pol: np.ndarray, mag: np.ndarray, shape: tuple[int, ...], key: Optional[str] = None,
+                 frozen: bool = False, temps: Optional[np.ndarray] = None):
+        self.pol = pol
+        self.mag = mag
+        self.shape = tuple(shape)
+        self.key = key
+        self.frozen = frozen
+        self.temps = temps
+        self.dirty = False
+        self.usage: Optional[np.ndarray] = None   # per-weight usage counts (u16), when tracked
+        self.version = 0
+        self.cache: dict[Any, Any] = {}
+
+    @classmethod
+    def zeros(cls, shape, key: Optional[str] = None, frozen: bool = False) -> "ColdBuffer":
+        n = _numel(shape)
+        return cls(np.zeros(n, np.int8), np.zeros(n, np.uint8), tuple(shape), key, frozen)
+
+    def __len__(self) -> int:
+        return len(self.pol)
+
+    def values(self) -> np.ndarray:
+        """Signed weights ``p*m`` as int32 (cached until :meth:`touch`)."""
+        v = self.cache.get("values")
+        if v is None:
+            v = self.pol.astype(np.int32) * self.mag.astype(np.int32)
+            self.cache["values"] = v
+        return v
+
+    def temperatures(self) -> np.ndarray:
+        """Temperatures as uint8, HOT where no array exists."""
+        if self.temps is None:
+            return np.zeros(len(self.pol), np.uint8)
+        return self.temps
+
+    def touch(self) -> None:
+        self.version += 1
+        self.cache.clear()
+
+    def copy(self) -> "ColdBuffer":
+        c = ColdBuffer(self.pol.copy(), self.mag.copy(), self.shape, self.key, self.frozen,
+                       None if self.temps is None else self.temps.copy())
+        c.dirty = self.dirty
+        c.usage = None if self.usage is None else self.usage.copy()
+        return c
+
+    def __repr__(self) -> str:
+        return f"ColdBuffer(shape={list(self.shape)}, key={self.key!r}, n={len(self.pol)})"
+
+
+@dataclass
+class ChemicalState:
+    dopamine: int = 128
+    serotonin: int = 128
+    norepinephrine: int = 128
+    gaba: int = 128
+
+    def learning_enabled(self) -> bool:
+        return self.dopamine >= DOPAMINE_THRESHOLD
+
+    def dopamine_scale(self) -> int:
+        """0 below threshold, else 1 + (DA − 76) / 64: 1, 2 or 3."""
+        if self.dopamine < DOPAMINE_THRESHOLD:
+            return 0
+        return 1 + (self.dopamine - DOPAMINE_THRESHOLD) // 64
+
+    def as_dict(self) -> dict[str, int]:
+        return {"dopamine": self.dopamine, "serotonin": self.serotonin,
+                "norepinephrine": self.norepinephrine, "gaba": self.gaba}
+
+
+class Machine:
+    """Everything a program can touch. Handlers receive it as their first argument."""
+
+    def __init__(self) -> None:
+        self.hot: list[Optional[HotBuffer]] = [None] * NREGS
+        self.cold: list[Optional[ColdBuffer]] = [None] * NREGS
+        self.param: list[int] = [0] * NREGS
+        self.shape_regs: list[list[int]] = [[] for _ in range(NREGS)]
+        #: learning pressure per cold register index (all 64: see docs/deviations.md)
+        self.pressure: list[Optional[np.ndarray]] = [None] * NREGS
+        self.input = np.zeros(0, np.int32)
+        self.output = np.zeros(0, np.int32)
+        self.target = np.zeros(0, np.int32)
+        self.chem = ChemicalState()
+        self.current_error = 0
+        self.babble_scale = 0
+        self.babble_phase = 0
+        self.pc = 0
+        self.call_stack: list[int] = []
+        self.loop_stack: list[list[int]] = []      # [start_pc, remaining]
+        self.ext_loop_stack: list[int] = []
+        self.ext_state: dict[int, Any] = {}
+        #: inline bank access for the bank extension (set by a host), None → bank ops yield
+        self.bank_cache: Any = None
+        #: the host object when running under one (read-only for handlers)
+        self.host: Any = None
+
+    # ---- allocation -----------------------------------------------------------------------------
+    def allocate(self, rdef: RegisterDef) -> None:
+        bank, idx = reg_bank(rdef.reg), reg_index(rdef.reg)
+        if bank == BANK_HOT:
+            self.hot[idx] = HotBuffer.zeros(rdef.shape)
+        elif bank == BANK_COLD:
+            self.cold[idx] = ColdBuffer.zeros(rdef.shape, rdef.key, rdef.frozen)
+        elif bank == BANK_PARAM:
+            self.param[idx] = 0
+        elif bank == BANK_SHAPE:
+            self.shape_regs[idx] = list(rdef.shape)
+
+    def allocate_program(self, program: Program) -> None:
+        for rdef in program.registers:
+            self.allocate(rdef)
+
+    # ---- convenience for hosts and tests ---------------------------------------------------------
+    def set_input(self, values) -> None:
+        """Raw i32 input (``load_input_i32``), no clamping."""
+        self.input = np.asarray(values, dtype=np.int64).astype(np.int32).ravel()
+
+    def set_target(self, values) -> None:
+        """Target values, each clamped to [-255, 255] as ``Signal::from_signed_i32`` does."""
+        self.target = np.clip(np.asarray(values, dtype=np.int64).ravel(), -255, 255).astype(np.int32)
+
+    def set_babble_scale(self, v: int) -> None:
+        self.babble_scale = max(0, min(255, int(v)))
