@@ -1,0 +1,176 @@
+"""The ``ternsig`` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import TernsigError
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+def _load_program(path: Path):
+    """A `.ternsig` source or a `.tvmr`/`TERN` binary → Program."""
+    from .asm import assemble
+    from .binary import deserialize
+
+    data = path.read_bytes()
+    if data[:4] in (b"TVMR", b"TERN"):
+        return deserialize(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TernsigError(f"{path}: neither a TVMR binary nor UTF-8 source (byte {exc.start})") from None
+    return assemble(text, source_name=str(path))
+
+
+def _parse_ints(text: str) -> list[int]:
+    try:
+        return [int(t, 0) for t in text.replace(",", " ").split()]
+    except ValueError:
+        raise TernsigError(f"--input wants integers separated by commas or spaces, got {text!r}") from None
+
+
+def _apply_weights(interp, path: Path) -> None:
+    """Cold-register contents from a JSON file: {"C0": {"weights": [...], "temperatures": [...]}}."""
+    from .conformance.runner import _apply_cold
+
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise TernsigError(f"{path}: cannot read weights: {exc}") from None
+    if not isinstance(spec, dict):
+        raise TernsigError(f"{path}: weights file must be a JSON object keyed by cold register (C0, ...)")
+    _apply_cold(interp, spec)
+
+
+def cmd_asm(args) -> int:
+    from .binary import write_file
+
+    program = _load_program(Path(args.src))
+    out = Path(args.output) if args.output else Path(args.src).with_suffix(".tvmr")
+    write_file(out, program, checksum=args.checksum)
+    print(f"{out}: {len(program.instructions)} instructions, {len(program.registers)} registers")
+    return 0
+
+
+def cmd_disasm(args) -> int:
+    from .asm import disassemble
+
+    sys.stdout.write(disassemble(_load_program(Path(args.file))))
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from .binary import header_json, read_tvmr
+    from .isa.encoding import reg_name
+
+    data = Path(args.file).read_bytes()
+    program, header = read_tvmr(data)
+    h = header_json(header) if header is not None else {}
+    print(f"file:        {args.file} ({len(data)} bytes)")
+    for k, v in h.items():
+        print(f"{k + ':':<13}{v}")
+    print(f"checksum:    {getattr(header, 'checksum_kind', 'unknown')}")
+    print("extensions:  " + (", ".join(f"{r.name} 0x{r.ext_id:04X}" for r in program.requires) or "none"))
+    print("registers:")
+    for r in program.registers:
+        extra = (f' key="{r.key}"' if r.key else "") + (" frozen" if r.frozen else "")
+        print(f"  {reg_name(r.reg)}: {r.dtype}{list(r.shape)}{extra}")
+    print(f"instructions: {len(program.instructions)}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .vm.interpreter import Interpreter
+
+    program = _load_program(Path(args.program))
+    interp = Interpreter(program)
+    if args.weights:
+        _apply_weights(interp, Path(args.weights))
+    interp.m.set_input(_parse_ints(args.input) if args.input else [])
+    res = interp.run(fuel=args.fuel)
+    print(f"status: {res.status.value}" + (f" ({res.message})" if res.message else ""))
+    print(f"output: {interp.m.output.tolist()}")
+    return 0 if res.ok else 1
+
+
+def cmd_spec(args) -> int:
+    from .docs import write_isa_reference
+
+    out = Path(args.output)
+    write_isa_reference(out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_test(args) -> int:
+    from .testing import run_test_files
+
+    return run_test_files([Path(p) for p in args.files], sys.stdout)
+
+
+def cmd_demo(args) -> int:
+    from .asm import assemble
+    from .vm.interpreter import Interpreter
+
+    src = (EXAMPLES / "classifier.ternsig").read_text()
+    program = assemble(src, source_name="classifier.ternsig")
+    interp = Interpreter(program)
+    print(f"classifier.ternsig: {len(program.instructions)} instructions")
+    samples = [[10, 20, 30, 40, 50, 60, 70, 80], [80, 70, 60, 50, 40, 30, 20, 10], [0, 255, 0, 255, 0, 255, 0, 255]]
+    for x in samples:
+        out = interp.forward_i32(x)
+        print(f"  input {x} -> output {out}, winner unit {interp.m.hot[2].data[0]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ternsig", description="TVMR: the Ternsig Virtual Mainframe Runtime")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("asm", help="assemble a .ternsig source into a .tvmr binary")
+    p.add_argument("src")
+    p.add_argument("-o", "--output")
+    p.add_argument("--checksum", choices=("reference", "xxhash64"), default="reference",
+                   help="checksum to write (reference: loadable by the Rust engine)")
+    p.set_defaults(fn=cmd_asm)
+    p = sub.add_parser("disasm", help="print a program as .ternsig source")
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_disasm)
+    p = sub.add_parser("inspect", help="show a .tvmr file's header, checksum, extensions and registers")
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_inspect)
+    p = sub.add_parser("run", help="run a program (source or binary) and print status and output")
+    p.add_argument("program")
+    p.add_argument("--input", help="input values, e.g. '1,2,3'")
+    p.add_argument("--weights", help="JSON file of cold-register contents")
+    p.add_argument("--fuel", type=int, default=10_000_000, help="instruction budget (default 10M)")
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("spec", help="write the ISA reference generated from the instruction tables")
+    p.add_argument("-o", "--output", default="docs/isa.md")
+    p.set_defaults(fn=cmd_spec)
+    p = sub.add_parser("test", help="run test-harness programs and report each test case")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(fn=cmd_test)
+    p = sub.add_parser("demo", help="assemble and run the bundled example firmware")
+    p.set_defaults(fn=cmd_demo)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except TernsigError as exc:
+        print(f"ternsig {args.cmd}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ternsig {args.cmd}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
