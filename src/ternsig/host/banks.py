@@ -1,0 +1,373 @@
+"""The bank: a working vector memory with databank-rs semantics, and its host-side fulfilment.
+
+A bank holds entries — vectors of signals (stored as signed values −255..255) with a temperature
+(HOT 0 … COLD 3), access count, confidence and typed weighted edges. Queries are sparse cosine
+similarity (only the query's non-zero dimensions take part), integer-only, scaled ×256. Entries are
+kept in one contiguous matrix so a query over 4,096 × 64 entries is a single vectorised pass.
+Banks persist atomically (temp file, fsync, rename) with an xxh64 checksum verified on load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+import xxhash
+
+from ..errors import FormatError, HostError
+from ..intmath import tdiv_arr, wrap_i32
+from .fulfil import handles
+from .regio import read_hot, write_prefix, write_vector
+
+if TYPE_CHECKING:
+    from .brain import Brain
+    from .region import Region
+
+EDGE_TYPES = {0: "IsA", 1: "HasA", 2: "PartOf", 3: "RelatedTo", 4: "SimilarTo", 5: "Causes", 6: "Precedes",
+              7: "LooksLike", 8: "SoundsLike", 9: "FeelsLike", 10: "CoOccurred", 11: "FollowedBy", 255: "Custom"}
+TEMP_WEIGHT = (10, 50, 200, 1000)
+MAGIC = b"TBNK"
+VERSION = 1
+
+
+@dataclass
+class Edge:
+    type: int
+    slot: int
+    target: int
+    weight: int
+    created: int
+
+
+@dataclass
+class Meta:
+    temperature: int = 0
+    created: int = 0
+    accessed: int = 0
+    access_count: int = 0
+    confidence: int = 128
+    edges: list[Edge] = field(default_factory=list)
+
+
+def isqrt_arr(v: np.ndarray) -> np.ndarray:
+    """Exact floor(sqrt) of non-negative int64 values below 2**62."""
+    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.int64)
+    r = np.where(r * r > v, r - 1, r)
+    return np.where((r + 1) * (r + 1) <= v, r + 1, r)
+
+
+class Bank:
+    def __init__(self, name: str, width: int = 64, max_entries: int = 4096, max_edges: int = 32):
+        self.name, self.width, self.max_entries, self.max_edges = name, width, max_entries, max_edges
+        self.vectors = np.zeros((0, width), np.int32)
+        self.ids = np.zeros(0, np.int64)
+        self.meta: list[Meta] = []
+        self.seq = 0
+        self.mutations = 0
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _row(self, entry_id: int) -> int:
+        hit = np.flatnonzero(self.ids == entry_id)
+        if not len(hit):
+            raise HostError(f"bank {self.name!r}: no entry {entry_id:#x}")
+        return int(hit[0])
+
+    def eviction_scores(self, tick: int) -> np.ndarray:
+        return np.array([TEMP_WEIGHT[m.temperature] + (500 - min(tick - m.created, 500)) + min(m.access_count, 500)
+                         + m.confidence for m in self.meta], np.int64)
+
+    def insert(self, vector: np.ndarray, tick: int) -> int:
+        if len(vector) != self.width:
+            raise HostError(f"bank {self.name!r}: vector of {len(vector)} values, the bank's width is {self.width}")
+        if len(self) >= self.max_entries:
+            self.evict(1, tick)
+        self.seq += 1
+        entry_id = ((tick & 0xFFFFFFFFFF) << 22) | (self.seq & 0x3FFFFF)
+        v = np.clip(np.asarray(vector, np.int64), -255, 255).astype(np.int32)
+        self.vectors = np.vstack([self.vectors, v[None, :]])
+        self.ids = np.append(self.ids, np.int64(entry_id))
+        self.meta.append(Meta(created=tick, accessed=tick))
+        self.mutations += 1
+        return entry_id
+
+    def query(self, q: np.ndarray, k: int) -> list[tuple[int, int]]:
+        """Top-k (entry id, score ×256) by sparse cosine; ties keep insertion order."""
+        if len(self) == 0 or k <= 0:
+            return []
+        q = np.clip(np.asarray(q, np.int64)[: self.width], -255, 255)
+        mask = q != 0
+        if not mask.any():
+            return []
+        s = self.vectors[:, : len(q)][:, mask].astype(np.int64)
+        qv = q[mask]
+        dot = s @ qv
+        nq = int(qv @ qv)
+        ns = np.einsum("ij,ij->i", s, s)
+        denom = isqrt_arr(ns * nq)
+        score = np.where(denom > 0, tdiv_arr(dot * 256, np.where(denom > 0, denom, 1)), 0)
+        order = np.argsort(-score, kind="stable")[:k]
+        return [(int(self.ids[i]), int(score[i])) for i in order]
+
+    def load(self, entry_id: int) -> np.ndarray:
+        return self.vectors[self._row(entry_id)].copy()
+
+    def touch(self, entry_id: int, tick: int) -> None:
+        m = self.meta[self._row(entry_id)]
+        m.accessed = tick
+        m.access_count += 1
+
+    def delete(self, entry_id: int) -> None:
+        i = self._row(entry_id)
+        self.vectors = np.delete(self.vectors, i, axis=0)
+        self.ids = np.delete(self.ids, i)
+        del self.meta[i]
+        self.mutations += 1
+
+    def link(self, from_id: int, edge_type: int, to_slot: int, to_id: int, weight: int, tick: int) -> None:
+        if edge_type not in EDGE_TYPES:
+            raise HostError(f"bank {self.name!r}: unknown edge type {edge_type}")
+        m = self.meta[self._row(from_id)]
+        if len(m.edges) >= self.max_edges:
+            raise HostError(f"bank {self.name!r}: entry {from_id:#x} already has {self.max_edges} edges")
+        m.edges.append(Edge(edge_type, to_slot, to_id, max(0, min(255, weight)), tick))
+        self.mutations += 1
+
+    def promote(self, entry_id: int) -> None:
+        m = self.meta[self._row(entry_id)]
+        m.temperature = min(3, m.temperature + 1)
+
+    def demote(self, entry_id: int) -> None:
+        m = self.meta[self._row(entry_id)]
+        m.temperature = max(0, m.temperature - 1)
+
+    def evict(self, count: int, tick: int) -> int:
+        """Remove the ``count`` lowest-scoring entries (cold, old, unused, unsure go first)."""
+        if count <= 0 or len(self) == 0:
+            return 0
+        order = np.argsort(self.eviction_scores(tick), kind="stable")[:count]
+        keep = np.setdiff1d(np.arange(len(self)), order)
+        self.vectors, self.ids = self.vectors[keep], self.ids[keep]
+        self.meta = [self.meta[i] for i in keep]
+        self.mutations += 1
+        return len(order)
+
+    def compact(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors)
+
+    def consolidation_pass(self, tick: int, min_access: int = 3, min_age: int = 100) -> int:
+        n = 0
+        for m in self.meta:
+            if m.temperature < 3 and m.access_count >= min_access and tick - m.created >= min_age:
+                m.temperature += 1
+                n += 1
+        return n
+
+    # ---- persistence ------------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        body = json.dumps({
+            "name": self.name, "width": self.width, "max_entries": self.max_entries, "seq": self.seq,
+            "ids": self.ids.tolist(), "vectors": self.vectors.tolist(),
+            "meta": [{"t": m.temperature, "c": m.created, "a": m.accessed, "n": m.access_count, "f": m.confidence,
+                      "e": [[e.type, e.slot, e.target, e.weight, e.created] for e in m.edges]} for m in self.meta],
+        }, separators=(",", ":")).encode()
+        return MAGIC + VERSION.to_bytes(2, "little") + len(body).to_bytes(8, "little") \
+            + xxhash.xxh64(body).digest() + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Bank":
+        if len(data) < 22 or data[:4] != MAGIC:
+            raise FormatError("not a bank file (magic TBNK)", 0)
+        if int.from_bytes(data[4:6], "little") != VERSION:
+            raise FormatError(f"unsupported bank version {int.from_bytes(data[4:6], 'little')}", 4)
+        size = int.from_bytes(data[6:14], "little")
+        body = data[22:]
+        if size != len(body):
+            raise FormatError(f"body is {len(body)} bytes, header says {size}", 6)
+        if xxhash.xxh64(body).digest() != data[14:22]:
+            raise FormatError("checksum mismatch", 14)
+        try:
+            d = json.loads(body)
+            b = cls(d["name"], int(d["width"]), int(d["max_entries"]))
+            b.seq = int(d["seq"])
+            b.ids = np.asarray(d["ids"], np.int64).reshape(-1)
+            b.vectors = np.asarray(d["vectors"], np.int64).reshape(len(b.ids), b.width).astype(np.int32)
+            b.meta = [Meta(m["t"], m["c"], m["a"], m["n"], m["f"], [Edge(*e) for e in m["e"]]) for m in d["meta"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FormatError(f"bank body is malformed: {exc}", 22) from None
+        if len(b.meta) != len(b.ids):
+            raise FormatError("bank body is malformed: entry and metadata counts differ", 22)
+        return b
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+class BankSet:
+    """The brain's banks by name; regions address them through their bank slot table."""
+
+    def __init__(self, directory: Path, width: int = 64):
+        self.dir, self.width = Path(directory), width
+        self.banks: dict[str, Bank] = {}
+
+    def get(self, name: str) -> Bank:
+        b = self.banks.get(name)
+        if b is None:
+            b = self.banks[name] = Bank(name, self.width)
+        return b
+
+    def for_slot(self, region: "Region", slot: int, op: str) -> Bank:
+        name = region.bank_slots.get(slot)
+        if name is None:
+            raise HostError(f"{op}: region {region.name!r} has no bank in slot {slot}")
+        return self.get(name)
+
+    def load_all(self) -> None:
+        if not self.dir.is_dir():
+            return
+        for p in sorted(self.dir.glob("*.bank")):
+            b = Bank.from_bytes(p.read_bytes())
+            self.banks[b.name] = b
+
+    def save_all(self) -> None:
+        for name, b in self.banks.items():
+            atomic_write(self.dir / f"{name}.bank", b.to_bytes())
+
+    def consolidation_pass(self, tick: int, urgency: int) -> None:
+        for b in self.banks.values():
+            b.consolidation_pass(tick)
+            if urgency > 128:
+                b.evict(max(0, len(b) - b.max_entries * 3 // 4), tick)
+
+
+# ---- fulfilment -----------------------------------------------------------------------------------------
+
+def _id_from(m, op: str, reg: int, at: int = 0) -> int:
+    data = read_hot(m, op, reg)
+    if len(data) < at + 2:
+        raise HostError(f"{op}: source needs an entry id pair [hi, lo] at {at}, has {len(data)} values")
+    return ((int(data[at]) & 0xFFFFFFFF) << 32) | (int(data[at + 1]) & 0xFFFFFFFF)
+
+
+def _pair(entry_id: int) -> list[int]:
+    return [wrap_i32(entry_id >> 32), wrap_i32(entry_id & 0xFFFFFFFF)]
+
+
+@handles("BankQuery")
+def _bank_query(b: "Brain", r: "Region", op):
+    bank = b.banks.for_slot(r, op.bank_slot, "BankQuery")
+    hits = bank.query(read_hot(r.machine, "BankQuery", op.source), op.top_k)
+    out = [len(hits)]
+    for eid, score in hits:
+        out += [score, *_pair(eid)]
+    write_vector(r.machine, "BankQuery", op.target, out)
+
+
+@handles("BankWrite")
+def _bank_write(b, r, op):
+    bank = b.banks.for_slot(r, op.bank_slot, "BankWrite")
+    eid = bank.insert(read_hot(r.machine, "BankWrite", op.source), b.substrate.tick)
+    write_prefix(r.machine, "BankWrite", op.target, _pair(eid))
+
+
+@handles("BankLoad")
+def _bank_load(b, r, op):
+    bank = b.banks.for_slot(r, op.bank_slot, "BankLoad")
+    write_vector(r.machine, "BankLoad", op.target, bank.load(_id_from(r.machine, "BankLoad", op.source)))
+
+
+@handles("BankLink")
+def _bank_link(b, r, op):
+    bank = b.banks.for_slot(r, op.bank_slot, "BankLink")
+    data = read_hot(r.machine, "BankLink", op.source)
+    if len(data) < 6:
+        raise HostError(f"BankLink: source needs 6 values [from_hi, from_lo, to_slot, to_hi, to_lo, weight], has {len(data)}")
+    b.banks.for_slot(r, int(data[2]), "BankLink")
+    bank.link(_id_from(r.machine, "BankLink", op.source), op.edge_type, int(data[2]),
+              _id_from(r.machine, "BankLink", op.source, 3), int(data[5]), b.substrate.tick)
+
+
+@handles("BankTraverse")
+def _bank_traverse(b, r, op):
+    """Breadth-first over edges of ``edge_type`` up to ``depth`` hops: [count, (slot, hi, lo)*]."""
+    start_bank = b.banks.for_slot(r, op.bank_slot, "BankTraverse")
+    start = (op.bank_slot, _id_from(r.machine, "BankTraverse", op.source))
+    start_bank._row(start[1])
+    seen = {start}
+    frontier = [start]
+    found: list[tuple[int, int]] = []
+    for _ in range(op.depth):
+        nxt = []
+        for slot, eid in frontier:
+            bank = b.banks.for_slot(r, slot, "BankTraverse")
+            hit = np.flatnonzero(bank.ids == eid)
+            if not len(hit):
+                continue
+            for e in bank.meta[int(hit[0])].edges:
+                ref = (e.slot, e.target)
+                if e.type == op.edge_type and ref not in seen:
+                    seen.add(ref)
+                    found.append(ref)
+                    nxt.append(ref)
+        frontier = nxt
+    out = [len(found)]
+    for slot, eid in found:
+        out += [slot, *_pair(eid)]
+    write_vector(r.machine, "BankTraverse", op.target, out)
+
+
+@handles("BankTouch")
+def _bank_touch(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankTouch").touch(_id_from(r.machine, "BankTouch", op.source), b.substrate.tick)
+
+
+@handles("BankDelete")
+def _bank_delete(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankDelete").delete(_id_from(r.machine, "BankDelete", op.source))
+
+
+@handles("BankCount")
+def _bank_count(b, r, op):
+    write_prefix(r.machine, "BankCount", op.target, [len(b.banks.for_slot(r, op.bank_slot, "BankCount"))])
+
+
+@handles("BankPromote")
+def _bank_promote(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankPromote").promote(_id_from(r.machine, "BankPromote", op.source))
+
+
+@handles("BankDemote")
+def _bank_demote(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankDemote").demote(_id_from(r.machine, "BankDemote", op.source))
+
+
+@handles("BankEvict")
+def _bank_evict(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankEvict").evict(op.count, b.substrate.tick)
+
+
+@handles("BankCompact")
+def _bank_compact(b, r, op):
+    b.banks.for_slot(r, op.bank_slot, "BankCompact").compact()

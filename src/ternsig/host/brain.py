@@ -1,0 +1,351 @@
+"""The brain runtime: a boot program, regions running firmware each tick, and the host serving them.
+
+Tick order (deterministic): the tick counter advances; messages sent last tick are delivered; the
+task (if any) draws a sample; each enabled region, in declaration order, gets its input (the
+environment or the outputs its inputs produced this tick), the substrate's chemicals, and runs from
+pc 0 with its instruction budget while the host fulfils every DomainOp it yields; regions waiting
+at a barrier resume once every region still running has arrived; finally the task scores the
+answering region and sets valence, and telemetry is written.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional, TextIO
+
+import numpy as np
+
+from ..errors import HostError, TernsigError, Trap
+from ..program import Program
+from ..registry import ExtensionRegistry
+from ..vm.interpreter import Interpreter
+from ..vm.results import Status
+from .config import BrainConfig, parse_config
+from .fulfil import fulfil
+from .ipc import IpcHub
+from .models import ModelTable
+from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE, Region
+from .substrate import Substrate
+from .tasks import make_task
+
+EVENT_TYPES = ("boot", "phase_change", "error", "warning", "metric", "checkpoint", "recovery", "shutdown")
+MAX_DEPTH = 4            # nested REGION_FIRE depth
+
+
+class Brain:
+    def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
+                 telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None):
+        self.dir = Path(directory)
+        self.registry = registry or ExtensionRegistry.standard()
+        boot_path = self.dir / "boot.ternsig"
+        try:
+            boot_src = boot_path.read_text()
+        except OSError as exc:
+            raise HostError(f"{boot_path}: cannot read the boot program: {exc.strerror}") from None
+        self.config: BrainConfig = parse_config(boot_src, str(boot_path))
+        self.boot_source = boot_src
+        self.substrate = Substrate(field_slices=max(16, len(self.config.regions)))
+        self.ipc = IpcHub()
+        self.models = ModelTable(self)
+        self.task = make_task(self.config.task)
+        self.telemetry = telemetry
+        self.state_dir = Path(state_dir) if state_dir else self.dir / "state"
+        self.regions: list[Region] = []
+        self.novelty: dict[Any, Any] = {}
+        self.coactivation: dict[Any, np.ndarray] = {}
+        self.events: list[dict[str, Any]] = []
+        self.txns: dict[int, list[tuple[int, list[Callable[[], None]]]]] = {}
+        self.frozen = False
+        self.booted = False
+        self._depth = 0
+        self.accuracy_window: list[int] = []
+        self.store = self._make_store()
+        self.banks = self._make_banks()
+        self._load_regions()
+
+    # ---- construction -------------------------------------------------------------------------------
+    def _make_store(self):
+        from .store import WeightStore
+
+        return WeightStore(self.state_dir / "thermo")
+
+    def _make_banks(self):
+        from .banks import BankSet
+
+        return BankSet(self.state_dir / "banks", width=self.config.bank_width)
+
+    def _assemble(self, path: Path) -> Program:
+        from ..asm import assemble
+
+        try:
+            return assemble(path.read_text(), source_name=str(path))
+        except OSError as exc:
+            raise HostError(f"{path}: cannot read firmware: {exc.strerror}") from None
+
+    def validate_for_role(self, program: Program, role: str, what: str) -> None:
+        """Refuse a program that does not validate for its role (layer policy, when available)."""
+        try:
+            from ..safety.policy import check_program
+        except ImportError:
+            return
+        check_program(program, role, what, self.registry)
+
+    def _load_regions(self) -> None:
+        for i, decl in enumerate(self.config.regions):
+            path = self.dir / decl.firmware
+            program = self._assemble(path)
+            self.validate_for_role(program, decl.role, f"region {decl.name}")
+            interp = Interpreter(program, registry=self.registry)
+            r = Region(i, decl.name, path, program, interp, decl.role, list(decl.inputs),
+                       budget=decl.budget or self.config.budget)
+            r.keys = dict(self.config.keys.get(decl.name, {}))
+            r.models = {s: self.dir / f for s, f in self.config.models.get(decl.name, {}).items()}
+            r.bank_slots = dict(self.config.banks.get(decl.name, {}))
+            self.regions.append(r)
+        self.target_of = {d.name: d.target for d in self.config.regions}
+
+    # ---- lookups --------------------------------------------------------------------------------------
+    def region(self, name: str) -> Region:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise HostError(f"no region named {name!r}")
+
+    def region_by_id(self, region_id: int, op: str) -> Region:
+        if not 0 <= region_id < len(self.regions):
+            raise HostError(f"{op}: region id {region_id} out of range (0..{len(self.regions) - 1})")
+        return self.regions[region_id]
+
+    # ---- boot ------------------------------------------------------------------------------------------
+    def require_boot(self, region: Region, op: str) -> None:
+        if self.frozen:
+            raise HostError(f"{op}: the topology is frozen after boot (no new thermograms or regions)")
+
+    def boot(self) -> None:
+        """Register every keyed cold register as a thermogram, restore persisted state, run the boot
+        program as layer 1, then freeze the topology."""
+        if self.booted:
+            return
+        for r in self.regions:
+            for c in r.machine.cold:
+                if c is not None and c.key:
+                    self.store.register(r, c)
+                    self.store.load_if_present(r, c)
+        self.banks.load_all()
+        boot_prog = self._assemble(self.dir / "boot.ternsig")
+        self.validate_for_role(boot_prog, "boot", "boot program")
+        boot_interp = Interpreter(boot_prog, registry=self.registry)
+        boot_region = Region(-1, "boot", self.dir / "boot.ternsig", boot_prog, boot_interp, "boot",
+                             budget=self.config.budget)
+        res = boot_interp.run_with_host(lambda op, m: self._serve(boot_region, op), fuel=self.config.budget)
+        if not res.ok:
+            raise HostError(f"boot program failed at pc {res.pc}: {res.message}")
+        self.log_event(boot_region, 0, [len(self.regions)], note="boot complete")
+        self.frozen = True
+        self.booted = True
+
+    # ---- serving DomainOps --------------------------------------------------------------------------
+    def _serve(self, region: Region, op: Any) -> bool:
+        region.yields += 1
+        fulfil(self, region, op)
+        return True
+
+    def log_event(self, region: Region, event_type: int, data: list[int], note: str = "") -> None:
+        kind = EVENT_TYPES[event_type] if 0 <= event_type < len(EVENT_TYPES) else f"type{event_type}"
+        ev = {"tick": self.substrate.tick, "region": region.name, "event": kind, "data": data}
+        if note:
+            ev["note"] = note
+        self.events.append(ev)
+        if len(self.events) > 10_000:
+            del self.events[:5_000]
+        if self.telemetry is not None:
+            self.telemetry.write(json.dumps({"type": "event", **ev}) + "\n")
+
+    # ---- transactions (nest; a rollback discards the innermost) ---------------------------------
+    def transactional(self, region: Region, action: Callable[[], None]) -> None:
+        stack = self.txns.get(region.id)
+        if stack:
+            stack[-1][1].append(action)
+        else:
+            action()
+
+    def txn_begin(self, region: Region, txn_id: int) -> None:
+        stack = self.txns.setdefault(region.id, [])
+        if any(t == txn_id for t, _ in stack):
+            raise HostError(f"TxnBegin: transaction {txn_id} is already open in region {region.name!r}")
+        stack.append((txn_id, []))
+
+    def _txn_top(self, region: Region, txn_id: int, op: str):
+        stack = self.txns.get(region.id)
+        if not stack:
+            raise HostError(f"{op}: no transaction is open in region {region.name!r}")
+        if stack[-1][0] != txn_id:
+            raise HostError(f"{op}: transaction {txn_id} is not the innermost open one ({stack[-1][0]})")
+        return stack
+
+    def txn_commit(self, region: Region, txn_id: int) -> None:
+        stack = self._txn_top(region, txn_id, "TxnCommit")
+        _, actions = stack.pop()
+        if stack:
+            stack[-1][1].extend(actions)
+        else:
+            for a in actions:
+                a()
+
+    def txn_rollback(self, region: Region, txn_id: int) -> None:
+        self._txn_top(region, txn_id, "TxnRollback").pop()
+
+    def consolidate(self, region: Region, urgency: int) -> None:
+        self.store.consolidate(region)
+        self.banks.consolidation_pass(self.substrate.tick, urgency)
+
+    # ---- running -------------------------------------------------------------------------------------
+    def _prepare(self, r: Region, sample) -> None:
+        m = r.machine
+        m.pc = 0
+        if r.pending_input is not None:
+            m.set_input(r.pending_input)
+            r.pending_input = None
+        elif r.inputs:
+            parts = [sample.x if (src == "@env" and sample is not None) else self.region(src).output
+                     for src in r.inputs if src != "@env" or sample is not None]
+            m.set_input(np.concatenate(parts) if parts else [])
+        tgt = self.target_of.get(r.name)
+        if tgt == "@env" and sample is not None:
+            m.set_target(sample.target)
+        elif tgt and tgt != "@env":
+            m.set_target(self.region(tgt).output)
+        s = self.substrate
+        m.chem.dopamine, m.chem.serotonin, m.chem.norepinephrine, m.chem.gaba = s.chemicals[:4]
+
+    def _trap(self, r: Region, message: str) -> None:
+        r.traps += 1
+        r.last_trap = message
+        r.status = STATUS_IDLE
+        self.log_event(r, 2, [], note=message)
+
+    def _step_region(self, r: Region, fuel: int) -> tuple[str, int]:
+        """Run ``r`` until it finishes, blocks at a barrier or spends ``fuel``.
+        Returns (state, instructions used): state is "done" or "blocked"."""
+        interp = r.interp
+        before = interp.steps
+        while True:
+            remaining = fuel - (interp.steps - before)
+            if remaining <= 0:
+                self._trap(r, f"region {r.name}: instruction budget of {r.budget} spent this tick")
+                return "done", interp.steps - before
+            res = interp.run_until_yield(fuel=remaining)
+            if res.status is Status.YIELD:
+                try:
+                    self._serve(r, res.op)
+                except TernsigError as exc:
+                    ins = r.program.instructions[interp.pc - 1] if interp.pc else None
+                    self._trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {res.op.op_name}: {exc}")
+                    return "done", interp.steps - before
+                if r.waiting_barrier is not None:
+                    return "blocked", interp.steps - before
+                continue
+            if not res.ok:
+                self._trap(r, f"region {r.name}: pc {res.pc}: {res.message}")
+            return "done", interp.steps - before
+
+    def run_region(self, r: Region, nested: bool = False) -> None:
+        """Run one region to completion on its current input (used by REGION_FIRE)."""
+        if self._depth >= MAX_DEPTH:
+            raise HostError(f"RegionFire: nesting deeper than {MAX_DEPTH}")
+        self._depth += 1
+        try:
+            self._prepare(r, None)
+            r.status = STATUS_FIRING
+            state, used = self._step_region(r, r.budget)
+            r.executed += used
+            if state == "blocked":
+                raise HostError(f"RegionFire: region {r.name!r} blocked at a barrier while fired")
+            r.output = r.machine.output.copy()
+            r.status = STATUS_ACTIVE
+        finally:
+            self._depth -= 1
+
+    def tick(self) -> dict[str, Any]:
+        if not self.booted:
+            self.boot()
+        s = self.substrate
+        s.advance_tick()
+        self.ipc.deliver()
+        sample = self.task.sample() if self.task is not None else None
+        if sample is not None:
+            s.stim[: min(len(s.stim), len(sample.x))] = sample.x[: len(s.stim)]
+        live = [r for r in self.regions if r.enabled and not r.halted]
+        fuel_left = {r.id: r.budget for r in live}
+        pending = list(live)
+        for r in live:
+            self._prepare(r, sample)
+            r.status = STATUS_ACTIVE
+        while pending:
+            blocked = []
+            for r in pending:
+                if r.waiting_barrier is not None:
+                    blocked.append(r)
+                    continue
+                state, used = self._step_region(r, fuel_left[r.id])
+                fuel_left[r.id] -= used
+                r.executed += used
+                if state == "blocked":
+                    blocked.append(r)
+                else:
+                    r.output = r.machine.output.copy()
+            if not blocked:
+                break
+            barriers = {r.waiting_barrier for r in blocked}
+            if len(barriers) == 1:
+                released = self.ipc.release(barriers.pop())
+                for r in blocked:
+                    if r.id in released:
+                        r.waiting_barrier = None
+                pending = blocked
+            else:   # regions wait at different barriers: nobody can proceed
+                for r in blocked:
+                    self.ipc.release(r.waiting_barrier)
+                    r.waiting_barrier = None
+                    self._trap(r, f"region {r.name}: deadlock: regions wait at different barriers {sorted(barriers)}")
+                pending = []
+        result = self._score(sample)
+        if self.telemetry is not None:
+            self.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
+        return result
+
+    def _score(self, sample) -> dict[str, Any]:
+        s = self.substrate
+        out: dict[str, Any] = {"tick": s.tick, "chemicals": s.chemicals[:4],
+                               "regions": {r.name: {"executed": r.executed, "traps": r.traps,
+                                                    "out": r.output.tolist()[:8]} for r in self.regions}}
+        if sample is not None and self.task is not None:
+            answer = next((r for r in self.regions if self.target_of.get(r.name) == "@env"), None)
+            ok = answer is not None and self.task.correct(answer.output, sample.label)
+            s.reward, s.punish = (255, 0) if ok else (0, 255)
+            self.accuracy_window.append(int(ok))
+            if len(self.accuracy_window) > 200:
+                self.accuracy_window.pop(0)
+            out["correct"] = ok
+            out["accuracy"] = sum(self.accuracy_window) / len(self.accuracy_window)
+        return out
+
+    def run(self, ticks: int, on_tick: Optional[Callable[[dict[str, Any]], None]] = None) -> list[dict[str, Any]]:
+        history = []
+        for _ in range(ticks):
+            res = self.tick()
+            history.append(res)
+            if on_tick is not None:
+                on_tick(res)
+        return history
+
+    # ---- persistence ------------------------------------------------------------------------------------
+    def save(self) -> None:
+        """Persist every keyed cold register (with temperatures) and every bank, atomically."""
+        for r in self.regions:
+            for c in r.machine.cold:
+                if c is not None and c.key:
+                    self.store.save(r, c)
+        self.banks.save_all()
+        self.events.append({"tick": self.substrate.tick, "region": "kernel", "event": "shutdown", "data": []})

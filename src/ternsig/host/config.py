@@ -1,0 +1,140 @@
+"""Brain directory configuration, declared by the boot program.
+
+A brain directory holds ``boot.ternsig`` and the region firmware. The boot program's ``.config``
+section (which the reference assembler ignores, so the file stays valid for it) declares the
+topology, one declaration a line::
+
+    .config
+        brain demo
+        task patterns classes=4 width=16 noise=24 seed=7
+        region sensory  firmware=sensory.ternsig  role=runtime    input=@env
+        region learner  firmware=learner.ternsig  role=learning   input=sensory target=@env
+        region reg      firmware=regulation.ternsig role=regulation
+        key learner 1=learner.w0
+        model learner 0=helper.ternsig
+        bank memory 0=episodic
+        budget 100000
+
+The boot program's ``.program`` then runs once, as layer 1 (phase and level writes, log events,
+thermogram registration); after it halts the topology is frozen.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..errors import AssemblyError
+
+ROLES = ("runtime", "learning", "evolutionary", "regulation", "test")
+
+
+@dataclass
+class RegionDecl:
+    name: str
+    firmware: str
+    role: str = "runtime"
+    inputs: list[str] = field(default_factory=list)
+    target: Optional[str] = None
+    budget: Optional[int] = None
+    line: int = 0
+
+
+@dataclass
+class BrainConfig:
+    name: str = "brain"
+    task: Optional[dict[str, str]] = None
+    regions: list[RegionDecl] = field(default_factory=list)
+    keys: dict[str, dict[int, str]] = field(default_factory=dict)
+    models: dict[str, dict[int, str]] = field(default_factory=dict)
+    banks: dict[str, dict[int, str]] = field(default_factory=dict)
+    budget: int = 100_000
+    bank_width: int = 64
+
+
+def _kv(tokens: list[str], line: int, col0: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for t in tokens:
+        k, eq, v = t.partition("=")
+        if not eq or not k or not v:
+            raise AssemblyError(f"expected key=value, got {t!r}", line, col0)
+        out[k.lower()] = v
+    return out
+
+
+def _int(text: str, line: int, what: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise AssemblyError(f"{what} must be an integer, got {text!r}", line, 1) from None
+
+
+def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
+    """Read the ``.config`` section of a boot program."""
+    cfg = BrainConfig()
+    in_config = False
+    names: set[str] = set()
+    for lineno, raw in enumerate(source.splitlines(), 1):
+        line = raw.split(";", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("."):
+            in_config = line.lower() == ".config"
+            continue
+        if not in_config:
+            continue
+        col = len(raw) - len(raw.lstrip()) + 1
+        try:
+            tokens = shlex.split(line)
+        except ValueError as exc:
+            raise AssemblyError(f"bad .config line: {exc}", lineno, col, source_name) from None
+        head, rest = tokens[0].lower(), tokens[1:]
+        try:
+            if head == "brain" and rest:
+                cfg.name = rest[0]
+            elif head == "task" and rest:
+                cfg.task = {"kind": rest[0], **_kv(rest[1:], lineno, col)}
+            elif head == "budget" and rest:
+                cfg.budget = _int(rest[0], lineno, "budget")
+            elif head == "bank_width" and rest:
+                cfg.bank_width = _int(rest[0], lineno, "bank_width")
+            elif head == "region" and rest:
+                name, kv = rest[0], _kv(rest[1:], lineno, col)
+                if name in names:
+                    raise AssemblyError(f"region {name!r} declared twice", lineno, col, source_name)
+                if "firmware" not in kv:
+                    raise AssemblyError(f"region {name!r} needs firmware=FILE", lineno, col, source_name)
+                role = kv.get("role", "runtime").lower()
+                if role not in ROLES:
+                    raise AssemblyError(f"region {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})",
+                                        lineno, col, source_name)
+                names.add(name)
+                cfg.regions.append(RegionDecl(
+                    name, kv["firmware"], role,
+                    [s for s in kv.get("input", "").split(",") if s],
+                    kv.get("target"), _int(kv["budget"], lineno, "budget") if "budget" in kv else None, lineno))
+            elif head in ("key", "model", "bank") and len(rest) >= 2:
+                table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
+                slots = table.setdefault(rest[0], {})
+                for k, v in _kv(rest[1:], lineno, col).items():
+                    slots[_int(k, lineno, f"{head} slot")] = v
+            else:
+                raise AssemblyError(f"unknown .config declaration {line!r}", lineno, col, source_name)
+        except AssemblyError as exc:
+            if exc.source_name is None:
+                raise AssemblyError(exc.message, exc.line, exc.column, source_name) from None
+            raise
+    known = names | {"@env"}
+    for d in cfg.regions:
+        for src in d.inputs + ([d.target] if d.target else []):
+            if src not in known:
+                raise AssemblyError(f"region {d.name!r} reads from unknown region {src!r}", d.line, 1, source_name)
+    for table, what in ((cfg.keys, "key"), (cfg.models, "model"), (cfg.banks, "bank")):
+        for region in table:
+            if region not in names:
+                raise AssemblyError(f"{what} declaration for unknown region {region!r}", 1, 1, source_name)
+    if not cfg.regions:
+        raise AssemblyError("the boot program declares no regions (.config: region NAME firmware=FILE ...)", 1, 1,
+                            source_name)
+    return cfg

@@ -1,0 +1,80 @@
+"""The orchestration model table: programs that load, run and chain other programs.
+
+Each region has up to 256 model slots. MODEL_LOAD assembles the firmware the brain configuration
+maps to that slot (``model REGION SLOT=FILE``); MODEL_EXEC runs it on the calling region's bound
+input register (``orchestration.model_input``) and returns its output; MODEL_RELOAD re-reads the
+file from disk (keeping the old program when the new one does not assemble).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import HostError, TernsigError
+from ..vm.interpreter import Interpreter
+from .regio import read_hot
+
+if TYPE_CHECKING:
+    from .brain import Brain
+    from .region import Region
+
+ORCHESTRATION_EXT = 0x0007
+
+
+class ModelTable:
+    def __init__(self, brain: "Brain"):
+        self.brain = brain
+        self.loaded: dict[tuple[int, int], Interpreter] = {}
+
+    def _path(self, region: "Region", slot: int) -> Path:
+        path = region.models.get(slot)
+        if path is None:
+            raise HostError(f"model slot {slot} of region {region.name!r} has no firmware configured")
+        return path
+
+    def _assemble(self, path: Path):
+        from ..asm import assemble
+
+        try:
+            return assemble(path.read_text(), source_name=str(path))
+        except OSError as exc:
+            raise HostError(f"model firmware {path}: {exc.strerror}") from None
+
+    def load(self, region: "Region", slot: int) -> None:
+        program = self._assemble(self._path(region, slot))
+        self.brain.validate_for_role(program, "runtime", f"model slot {slot} of {region.name}")
+        self.loaded[(region.id, slot)] = Interpreter(program, registry=self.brain.registry)
+
+    def reload(self, region: "Region", slot: int) -> None:
+        if (region.id, slot) not in self.loaded:
+            raise HostError(f"ModelReload: slot {slot} of region {region.name!r} is not loaded")
+        try:
+            program = self._assemble(self._path(region, slot))
+        except TernsigError as exc:
+            self.brain.log_event(region, 2, [slot], note=f"model reload refused: {exc}")
+            return
+        interp = self.loaded[(region.id, slot)]
+        interp.load_program(program)
+
+    def _bound_input(self, region: "Region", slot: int) -> np.ndarray:
+        state: Any = region.machine.ext_state.get(ORCHESTRATION_EXT)
+        reg = None
+        if state is not None:
+            reg = state.input_register(slot)
+        if reg is None:
+            return np.zeros(0, np.int32)
+        return read_hot(region.machine, "ModelExec", reg, "bound input")
+
+    def execute(self, region: "Region", slot: int) -> np.ndarray:
+        interp = self.loaded.get((region.id, slot))
+        if interp is None:
+            raise HostError(f"ModelExec: slot {slot} of region {region.name!r} is not loaded")
+        x = self._bound_input(region, slot)
+        interp.m.pc = 0
+        interp.m.set_input(x)
+        res = interp.run(fuel=region.budget)
+        if not res.ok:
+            raise HostError(f"ModelExec: model in slot {slot} trapped at pc {res.pc}: {res.message}")
+        return interp.m.output.copy()

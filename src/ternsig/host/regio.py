@@ -1,0 +1,71 @@
+"""Register I/O for hosts: how a fulfilled DomainOp reads and writes a machine's registers.
+
+Conventions (the reference's): reads of the world write ``H[target]``, writes to the world read
+``H[source]``. Fixed-size results (a level, a count, an id pair) are written into the first
+elements of an existing target register, keeping its shape; variable-length payloads (a field
+slice, a message, query results) replace the register with a new ``[n]`` buffer.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import HostError
+from ..intmath import I32_MAX, I32_MIN
+from ..isa.encoding import BANK_COLD, BANK_HOT, reg_name
+from ..vm.state import ColdBuffer, HotBuffer, Machine
+
+
+def _as_i32(values: Iterable[int]) -> np.ndarray:
+    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=np.int64).ravel()
+    return np.minimum(np.maximum(arr, I32_MIN), I32_MAX).astype(np.int32)
+
+
+def hot_index(op: str, reg: int, role: str) -> int:
+    if reg >> 6 != BANK_HOT:
+        raise HostError(f"{op}: {role} register {reg_name(reg)} is not a hot register")
+    return reg & 0x3F
+
+
+def read_hot(m: Machine, op: str, reg: int, role: str = "source") -> np.ndarray:
+    """The data of hot register ``reg`` (int32 view); a clear HostError when it is missing."""
+    idx = hot_index(op, reg, role)
+    h = m.hot[idx]
+    if h is None:
+        raise HostError(f"{op}: {role} register {reg_name(reg)} is not allocated")
+    return h.data
+
+
+def read_scalar(m: Machine, op: str, reg: int, index: int = 0, role: str = "source") -> int:
+    data = read_hot(m, op, reg, role)
+    if index >= len(data):
+        raise HostError(f"{op}: {role} register {reg_name(reg)} has {len(data)} elements, needs index {index}")
+    return int(data[index])
+
+
+def write_prefix(m: Machine, op: str, reg: int, values: Iterable[int], role: str = "target") -> None:
+    """Write ``values`` into the first elements of ``H[reg]`` (allocating ``[n]`` if missing or short)."""
+    idx = hot_index(op, reg, role)
+    vals = _as_i32(values)
+    h = m.hot[idx]
+    if h is None or len(h.data) < len(vals):
+        m.hot[idx] = HotBuffer(vals.copy(), (len(vals),))
+    else:
+        h.data[: len(vals)] = vals
+
+
+def write_vector(m: Machine, op: str, reg: int, values: Iterable[int], role: str = "target") -> None:
+    """Replace ``H[reg]`` with ``values`` (shape ``[n]``)."""
+    idx = hot_index(op, reg, role)
+    vals = _as_i32(values)
+    m.hot[idx] = HotBuffer(vals.copy(), (len(vals),))
+
+
+def cold_buffer(m: Machine, op: str, reg: int) -> ColdBuffer:
+    if reg >> 6 != BANK_COLD:
+        raise HostError(f"{op}: register {reg_name(reg)} is not a cold register")
+    c = m.cold[reg & 0x3F]
+    if c is None:
+        raise HostError(f"{op}: cold register {reg_name(reg)} is not allocated")
+    return c
