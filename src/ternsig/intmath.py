@@ -68,3 +68,13 @@ def sat_i32_arr(a: np.ndarray) -> np.ndarray:
 def wrap_i32_arr(a: np.ndarray) -> np.ndarray:
     """Wrap an int64 array to i32 (two's complement) and return it as int32."""
     return np.asarray(a, dtype=np.int64).astype(np.int32)
+
+
+def tdiv_pos_arr(a: np.ndarray, b) -> np.ndarray:
+    """Rust ``/`` of an int64 array by a positive divisor (scalar or array), truncating toward 0.
+
+    Exact over the whole int64 range, i64::MIN included (``tdiv_arr`` goes through ``abs``, which
+    wraps there); values that overflowed upstream keep their wrapped meaning, as in Rust release.
+    """
+    r = np.fmod(a, b)            # C remainder: sign of the dividend
+    return (a - r) // b          # exact division, so floor == trunc
