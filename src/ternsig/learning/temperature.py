@@ -1,0 +1,305 @@
+"""The temperature lifecycle of weights: HOT → WARM → COOL → COLD.
+
+A weight starts HOT (plastic, fully conductive). Weights that keep being used in forward passes
+*prove themselves* and are promoted one step at a time; weights that stop being used are demoted
+back toward HOT so learning can reshape them. COLD is core identity: it never learns, and the
+lifecycle never thaws it — reaching COLD (automatically, or through the explicit
+:func:`consolidate`) is one-way.
+
+The per-temperature numbers are the reference's ``SignalTemperature`` (vm/interpreter/mod.rs):
+
+=========== ===== ===== ===== ===========
+            HOT   WARM  COOL  COLD
+=========== ===== ===== ===== ===========
+conductance 255   200   100   30
+activation  0     15    60    120
+threshold×  1     2     4     never
+=========== ===== ===== ===== ===========
+
+The gating rules here (:func:`learning_thresholds`, :func:`can_learn`) are the ones the VM's
+mastery commit uses, so the library, the core ISA and the learning extension agree by
+construction. The reference keeps usage counters (u32, saturating) but never feeds them; here the
+forward pass (or the host) feeds them through :func:`record_usage` / :func:`record_forward_usage`
+and :func:`review` turns them into promotions and demotions.
+
+Everything works on whole arrays: no per-weight Python loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from ..intmath import I32_MAX
+from ..vm.state import ACTIVATION_THRESHOLD, COLD, CONDUCTANCE, COOL, HOT, THRESHOLD_MULTIPLIER, WARM, ColdBuffer
+
+__all__ = [
+    "HOT", "WARM", "COOL", "COLD", "NAMES", "normalize", "promote", "demote", "threshold_multipliers",
+    "learning_thresholds", "can_learn", "conductances", "can_conduct", "enable_usage_tracking",
+    "disable_usage_tracking", "record_usage", "record_forward_usage", "decay_usage", "reset_usage",
+    "frequently_used", "rarely_used", "LifecyclePolicy", "ReviewReport", "review", "consolidate",
+    "temperature_histogram",
+]
+
+NAMES = ("HOT", "WARM", "COOL", "COLD")
+U32_MAX = 0xFFFFFFFF
+
+_MULT = np.array(THRESHOLD_MULTIPLIER, np.int64)
+_COND = np.array(CONDUCTANCE, np.int64)
+_ACT = np.array(ACTIVATION_THRESHOLD, np.int64)
+
+Mask = Union[np.ndarray, Sequence[int], Sequence[bool]]
+
+
+# ---- per-temperature rules --------------------------------------------------------------------
+
+def normalize(temps: np.ndarray) -> np.ndarray:
+    """Temperatures as int64 0..3: any value ≥ 3 is COLD (the reference's ``from_u8``)."""
+    return np.minimum(np.asarray(temps, dtype=np.int64), COLD)
+
+
+def promote(temps: np.ndarray) -> np.ndarray:
+    """One step colder (COLD stays COLD)."""
+    return np.minimum(normalize(temps) + 1, COLD).astype(np.uint8)
+
+
+def demote(temps: np.ndarray) -> np.ndarray:
+    """One step hotter (HOT stays HOT)."""
+    return np.maximum(normalize(temps) - 1, HOT).astype(np.uint8)
+
+
+def _temps_of(buf: ColdBuffer, n: Optional[int] = None) -> np.ndarray:
+    """Per-weight temperatures of ``buf`` for the first ``n`` weights (default all), int64.
+
+    A missing array, or an index past its end, reads as HOT — as ``ColdBuffer::temperature``.
+    """
+    n = len(buf) if n is None else n
+    out = np.zeros(n, np.int64)
+    if buf.temps is not None:
+        k = min(n, len(buf.temps))
+        out[:k] = normalize(buf.temps[:k])
+    return out
+
+
+def threshold_multipliers(temps: np.ndarray) -> np.ndarray:
+    """Learning-threshold multiplier per weight: 1 / 2 / 4 / i32::MAX (COLD)."""
+    return _MULT[normalize(temps)]
+
+
+def learning_thresholds(base: int, temps: np.ndarray) -> np.ndarray:
+    """Pressure a weight needs before it changes: ``base·mult/2`` (HOT ½×, WARM 1×, COOL 2×)
+    and i32::MAX for COLD, which therefore never learns. Integer-exact with the reference's
+    mastery commit (``base`` is at most a byte there, so ``base·mult`` cannot overflow)."""
+    t = normalize(temps)
+    prod = int(base) * _MULT[np.minimum(t, COOL)]
+    eff = np.where(prod < 0, -((-prod) // 2), prod // 2)      # Rust `/` truncates
+    return np.where(t >= COLD, I32_MAX, eff)
+
+
+def can_learn(temps: np.ndarray) -> np.ndarray:
+    """True where a weight may still change (every temperature but COLD)."""
+    return normalize(temps) < COLD
+
+
+def conductances(temps: np.ndarray) -> np.ndarray:
+    """Conductance (of 255) per weight."""
+    return _COND[normalize(temps)]
+
+
+def can_conduct(temps: np.ndarray, intensity: np.ndarray) -> np.ndarray:
+    """True where an input of this intensity (0..255) passes the weight's activation barrier."""
+    return np.asarray(intensity, dtype=np.int64) >= _ACT[normalize(temps)]
+
+
+def temperature_histogram(buf: ColdBuffer) -> dict[str, int]:
+    """How many weights sit at each temperature."""
+    counts = np.bincount(_temps_of(buf), minlength=4)
+    return {name: int(c) for name, c in zip(NAMES, counts)}
+
+
+# ---- usage tracking -----------------------------------------------------------------------------
+
+def enable_usage_tracking(buf: ColdBuffer) -> None:
+    """Start counting usage (u32 per weight, as the reference). Idempotent."""
+    if buf.usage is None or len(buf.usage) != len(buf):
+        buf.usage = np.zeros(len(buf), np.uint32)
+
+
+def disable_usage_tracking(buf: ColdBuffer) -> None:
+    buf.usage = None
+
+
+def _as_mask(n: int, active: Mask) -> np.ndarray:
+    a = np.asarray(active)
+    if a.dtype == np.bool_:
+        if a.shape != (n,):
+            raise ValueError(f"usage mask has {a.size} entries for {n} weights")
+        return a
+    # indices: out-of-range ones are ignored, as the reference's record_usage does
+    idx = a.astype(np.int64).ravel()
+    mask = np.zeros(n, bool)
+    mask[idx[(idx >= 0) & (idx < n)]] = True
+    return mask
+
+
+def record_usage(buf: ColdBuffer, active: Mask) -> int:
+    """Count one use for every active weight (a bool mask or an index list); saturates at u32.
+
+    Does nothing (returns 0) while tracking is off, like the reference. Returns how many weights
+    were counted.
+    """
+    if buf.usage is None:
+        return 0
+    if len(buf.usage) != len(buf):      # the buffer grew or shrank: keep what still lines up
+        grown = np.zeros(len(buf), np.uint32)
+        k = min(len(buf), len(buf.usage))
+        grown[:k] = buf.usage[:k]
+        buf.usage = grown
+    mask = _as_mask(len(buf), active)
+    u = buf.usage
+    u[mask & (u < U32_MAX)] += np.uint32(1)
+    return int(mask.sum())
+
+
+def record_forward_usage(buf: ColdBuffer, x: np.ndarray, *, wrap_intensity: bool = False) -> int:
+    """Feed usage from one matmul ``y = W·x`` with ``W`` shaped [out, in].
+
+    A weight is *used* when it is non-zero, its input is non-zero and the input passes the
+    weight's activation barrier. Intensity is ``min(|x|, 255)`` (the core matmul) or, with
+    ``wrap_intensity``, ``|x| mod 256`` (the ternary extension's matmul). Call it right after the
+    forward op; it is a no-op while tracking is off.
+    """
+    if buf.usage is None:
+        return 0
+    if len(buf.shape) != 2:
+        raise ValueError(f"record_forward_usage needs 2-D weights, got shape {list(buf.shape)}")
+    out_dim, in_dim = buf.shape
+    xs = np.zeros(in_dim, np.int64)
+    xv = np.asarray(x, dtype=np.int64).ravel()[:in_dim]
+    xs[:len(xv)] = xv
+    mag = np.abs(xs)
+    intensity = (mag & 0xFF) if wrap_intensity else np.minimum(mag, 255)
+    n = out_dim * in_dim
+    temps = _temps_of(buf, n).reshape(out_dim, in_dim)
+    values = np.zeros(n, np.int64)
+    k = min(n, len(buf))
+    values[:k] = buf.values()[:k]
+    used = (values.reshape(out_dim, in_dim) != 0) & (xs != 0)[None, :] & can_conduct(temps, intensity[None, :])
+    mask = np.zeros(len(buf), bool)
+    mask[:k] = used.ravel()[:k]
+    return record_usage(buf, mask)
+
+
+def decay_usage(buf: ColdBuffer, factor: int) -> None:
+    """counts = counts·factor/255 (255 keeps everything, 128 keeps about half)."""
+    if buf.usage is None:
+        return
+    if not 0 <= factor <= 255:
+        raise ValueError(f"usage decay factor {factor} is not a u8")
+    buf.usage = (buf.usage.astype(np.uint64) * np.uint64(factor) // np.uint64(255)).astype(np.uint32)
+
+
+def reset_usage(buf: ColdBuffer) -> None:
+    if buf.usage is not None:
+        buf.usage[:] = 0
+
+
+def frequently_used(buf: ColdBuffer, threshold: int) -> np.ndarray:
+    """Indices of weights used at least ``threshold`` times (empty while tracking is off)."""
+    if buf.usage is None:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(buf.usage >= threshold)
+
+
+def rarely_used(buf: ColdBuffer, threshold: int) -> np.ndarray:
+    """Indices of weights used fewer than ``threshold`` times (empty while tracking is off)."""
+    if buf.usage is None:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(buf.usage < threshold)
+
+
+# ---- the lifecycle ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LifecyclePolicy:
+    """When weights move between temperatures at a :func:`review`.
+
+    ``promote_at[t]`` is the usage count a weight at temperature ``t`` (HOT, WARM, COOL) needs to
+    be promoted one step; ``None`` disables that automatic step (by default COOL → COLD is left
+    to the explicit :func:`consolidate`, because COLD is final). A WARM or COOL weight used fewer
+    than ``demote_below`` times since its last move is demoted one step. After a review, moved
+    weights start counting from zero (they must prove themselves again at the new level) and all
+    other counts decay by ``usage_decay``/255.
+    """
+
+    promote_at: tuple[Optional[int], Optional[int], Optional[int]] = (16, 64, None)
+    demote_below: int = 1
+    usage_decay: int = 192
+
+    def __post_init__(self) -> None:
+        if len(self.promote_at) != 3:
+            raise ValueError("promote_at needs one entry for each of HOT, WARM and COOL")
+        if any(p is not None and p < 1 for p in self.promote_at):
+            raise ValueError("promotion thresholds must be at least 1 use")
+        if self.demote_below < 0:
+            raise ValueError("demote_below must not be negative")
+        if not 0 <= self.usage_decay <= 255:
+            raise ValueError("usage_decay is a u8 factor (255 keeps all)")
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    promoted: int
+    demoted: int
+
+    @property
+    def changed(self) -> int:
+        return self.promoted + self.demoted
+
+
+def review(buf: ColdBuffer, policy: LifecyclePolicy = LifecyclePolicy()) -> ReviewReport:
+    """Promote proven weights and demote unused ones, from the usage counted since the last
+    review. COLD weights are never touched. Needs usage tracking (:func:`enable_usage_tracking`);
+    without it nothing moves."""
+    if buf.usage is None or len(buf) == 0:
+        return ReviewReport(0, 0)
+    n = len(buf)
+    usage = np.zeros(n, np.int64)
+    k = min(n, len(buf.usage))
+    usage[:k] = buf.usage[:k]
+    t = _temps_of(buf)
+    need = np.array([U32_MAX + 1 if p is None else p for p in policy.promote_at] + [U32_MAX + 1], np.int64)
+    up = (t < COLD) & (usage >= need[t])
+    down = (t > HOT) & (t < COLD) & (usage < policy.demote_below) & ~up
+    n_up, n_down = int(up.sum()), int(down.sum())
+    if n_up or n_down:
+        t = t + up - down
+        buf.temps = t.astype(np.uint8)
+        buf.touch()      # temperatures gate the matmul: cached gated weights are stale now
+    counts = usage * policy.usage_decay // 255
+    counts[up | down] = 0
+    buf.usage = counts.astype(np.uint32)
+    return ReviewReport(n_up, n_down)
+
+
+def consolidate(buf: ColdBuffer, where: Optional[Mask] = None, *, min_temperature: int = HOT) -> int:
+    """Explicit, one-way consolidation: freeze the selected weights COLD.
+
+    ``where`` selects weights (bool mask or indices; default all) and ``min_temperature`` keeps
+    only those already at least that cold (e.g. ``COOL`` consolidates what the lifecycle has
+    already proven). Nothing in this module ever warms a COLD weight again. Returns how many
+    weights became COLD.
+    """
+    n = len(buf)
+    sel = np.ones(n, bool) if where is None else _as_mask(n, where)
+    t = _temps_of(buf)
+    sel &= (t >= min_temperature) & (t < COLD)
+    changed = int(sel.sum())
+    if changed:
+        t[sel] = COLD
+        buf.temps = t.astype(np.uint8)
+        if buf.usage is not None and len(buf.usage) == n:
+            buf.usage[sel] = 0
+        buf.touch()
+    return changed
