@@ -14,7 +14,8 @@ from ..intmath import I32_MAX, I32_MIN, tdiv_pos_arr
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
 
-TABLE = ExtensionTable(0x00C0, "sampling", (0, 1, 0), doc="Logit sampling filters.")
+TABLE = ExtensionTable(0x00C0, "sampling", (0, 1, 0), doc="Logit sampling filters.",
+                       unknown_opcode_format="{name} opcode 0x{opcode:04X} not implemented")
 
 FILTERED = -(1 << 30)           # i32::MIN / 2
 _I64 = np.int64

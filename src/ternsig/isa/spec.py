@@ -122,6 +122,9 @@ class ExtensionTable:
     state_factory: Optional[Callable[[], Any]] = None
     assemble_hook: Optional[Callable[[str, list[str]], Optional[bytes]]] = None
     disassemble_hook: Optional[Callable[[int, tuple[int, int, int, int]], Optional[str]]] = None
+    #: format of the error for an opcode the extension lacks ({name}, {opcode}); the reference's
+    #: sampling extension words it differently from the others
+    unknown_opcode_format: str = "{name}: unknown opcode 0x{opcode:04X}"
 
     def __post_init__(self) -> None:
         self.by_opcode: dict[int, InstructionSpec] = {}
@@ -179,6 +182,10 @@ class ExtensionTable:
             return fn
 
         return deco
+
+    def unknown_opcode_message(self, opcode: int) -> str:
+        """The reference's error text for an opcode this extension does not have."""
+        return self.unknown_opcode_format.format(name=self.qualified_name, opcode=opcode)
 
     def lookup(self, mnemonic: str) -> Optional[InstructionSpec]:
         return self.by_mnemonic.get(mnemonic.lower())

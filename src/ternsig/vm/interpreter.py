@@ -76,7 +76,7 @@ class Interpreter:
                 return _fault(f"Unknown extension: 0x{ins.ext_id:04X}")
             spec = table.by_opcode.get(ins.opcode)
             if spec is None or spec.handler is None:
-                return _fault(f"{table.qualified_name}: unknown opcode 0x{ins.opcode:04X}")
+                return _fault(table.unknown_opcode_message(ins.opcode))
         return partial(spec.handler, self.m, ins.a, ins.b, ins.c, ins.d)
 
     def patch(self, index: int, ins: Instruction) -> None:
