@@ -114,18 +114,63 @@ def cmd_test(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .asm import assemble
-    from .vm.interpreter import Interpreter
+    """Run the bundled example brain in a scratch directory and show it learning."""
+    import shutil
+    import tempfile
 
-    src = (EXAMPLES / "classifier.ternsig").read_text()
-    program = assemble(src, source_name="classifier.ternsig")
-    interp = Interpreter(program)
-    print(f"classifier.ternsig: {len(program.instructions)} instructions")
-    samples = [[10, 20, 30, 40, 50, 60, 70, 80], [80, 70, 60, 50, 40, 30, 20, 10], [0, 255, 0, 255, 0, 255, 0, 255]]
-    for x in samples:
-        out = interp.forward_i32(x)
-        print(f"  input {x} -> output {out}, winner unit {interp.m.hot[2].data[0]}")
-    return 0
+    from .host.runner import run_brain
+
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="ternsig-demo-"))
+    brain_dir = work / "brain"
+    if not brain_dir.exists():
+        shutil.copytree(EXAMPLES / "brain", brain_dir)
+    print(f"example brain: {brain_dir} (4 regions: sensory, memory, learner, regulation)")
+    return run_brain(brain_dir, ticks=args.ticks, quiet=args.quiet)
+
+
+def cmd_validate(args) -> int:
+    from .asm import assemble
+    from .safety.validator import ERROR, validate_program
+
+    paths: list[Path] = []
+    for p in args.paths:
+        pp = Path(p)
+        if pp.is_dir():
+            paths.extend(sorted(pp.rglob("*.ternsig")))
+        elif pp.exists():
+            paths.append(pp)
+        else:
+            print(f"ternsig validate: no such file or directory: {p}", file=sys.stderr)
+            return 2
+    if not paths:
+        print("ternsig validate: no .ternsig files found", file=sys.stderr)
+        return 2
+    bad = 0
+    for path in paths:
+        try:
+            program = assemble(path.read_text(), source_name=str(path))
+        except TernsigError as exc:
+            print(f"{path}: ERROR: {exc}")
+            bad += 1
+            continue
+        diags = validate_program(program, role=args.role)
+        shown = [d for d in diags if args.verbose or d.level != "info"]
+        errors = [d for d in diags if d.level == ERROR]
+        for d in shown:
+            print(f"{path}: {d}")
+        if errors:
+            bad += 1
+        elif args.verbose:
+            print(f"{path}: ok")
+    print(f"{len(paths)} file(s), {bad} with errors")
+    return 1 if bad else 0
+
+
+def cmd_brain_run(args) -> int:
+    from .host.runner import run_brain
+
+    return run_brain(Path(args.dir), ticks=args.ticks, telemetry=args.telemetry, watch=args.watch,
+                     quiet=args.quiet, state_dir=Path(args.state) if args.state else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,7 +200,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="run test-harness programs and report each test case")
     p.add_argument("files", nargs="+")
     p.set_defaults(fn=cmd_test)
-    p = sub.add_parser("demo", help="assemble and run the bundled example firmware")
+    p = sub.add_parser("validate", help="validate programs (reference passes + role policy)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--role", help="validate for this role instead of the one in .meta")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(fn=cmd_validate)
+    p = sub.add_parser("brain", help="run a brain directory (boot program + region firmware)")
+    bsub = p.add_subparsers(dest="brain_cmd", required=True)
+    b = bsub.add_parser("run", help="boot the brain and run it for N ticks")
+    b.add_argument("dir")
+    b.add_argument("--ticks", type=int, default=1000)
+    b.add_argument("--telemetry", help="JSON-lines telemetry file (default DIR/state/telemetry.jsonl)")
+    b.add_argument("--state", help="state directory (default DIR/state)")
+    b.add_argument("--watch", action="store_true", help="hot-reload firmware files while running")
+    b.add_argument("-q", "--quiet", action="store_true", help="no live display")
+    b.set_defaults(fn=cmd_brain_run)
+    p = sub.add_parser("demo", help="run the bundled example brain and show it learning")
+    p.add_argument("--ticks", type=int, default=3000)
+    p.add_argument("--dir", help="work directory (default: a new temporary directory)")
+    p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(fn=cmd_demo)
     return ap
 
