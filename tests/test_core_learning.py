@@ -333,3 +333,20 @@ def test_golden_core_learning(case):
     want, got = run_golden(case)
     assert first_diff(want, got, "expected") is None
     assert got["error"] == want["error"]
+
+
+def test_dirty_follows_the_reference_even_when_a_saturated_weight_cannot_move():
+    """The reference marks dirty whenever an entry commits; an aligned 255 stays 255."""
+    it = machine([commit(0)], cold={0: [255]})
+    it.m.pressure[0] = np.array([100], np.int32)
+    it.run()
+    assert it.m.cold[0].values().tolist() == [255] and it.m.cold[0].dirty
+    assert it.m.pressure[0].tolist() == [0]
+
+
+def test_i32_min_pressure_never_commits_like_a_release_build():
+    it = machine([commit(0, thr=1)], cold={0: [9, 9]})
+    it.m.pressure[0] = np.array([-(2**31), -(2**31) + 1], np.int32)
+    it.run()
+    assert it.m.cold[0].values().tolist() == [9, 4]
+    assert it.m.pressure[0].tolist() == [-(2**31), 0]
