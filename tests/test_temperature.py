@@ -204,3 +204,15 @@ def test_policy_validation():
         T.LifecyclePolicy(promote_at=(0, None, None))
     with pytest.raises(ValueError):
         T.LifecyclePolicy(usage_decay=300)
+
+
+def test_machine_level_tracking_and_review():
+    from ternsig.vm.state import Machine
+
+    m = Machine()
+    m.cold[2], m.cold[40] = buf([1, 1]), buf([1])
+    assert T.track_machine(m) == 2
+    T.record_usage(m.cold[40], [0])
+    reports = T.review_machine(m, T.LifecyclePolicy(promote_at=(1, None, None)))
+    assert reports == {40: T.ReviewReport(1, 0)}
+    assert m.cold[40].temps.tolist() == [1] and m.cold[2].temps is None

@@ -18,7 +18,7 @@ docs/deviations.d/learning.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -32,14 +32,14 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ..intmath import I32_MAX
-from ..vm.state import ACTIVATION_THRESHOLD, COLD, CONDUCTANCE, COOL, HOT, THRESHOLD_MULTIPLIER, WARM, ColdBuffer
+from ..vm.state import ACTIVATION_THRESHOLD, COLD, CONDUCTANCE, COOL, HOT, THRESHOLD_MULTIPLIER, WARM, ColdBuffer, Machine
 
 __all__ = [
     "HOT", "WARM", "COOL", "COLD", "NAMES", "normalize", "promote", "demote", "threshold_multipliers",
     "learning_thresholds", "can_learn", "conductances", "can_conduct", "enable_usage_tracking",
     "disable_usage_tracking", "record_usage", "record_forward_usage", "decay_usage", "reset_usage",
     "frequently_used", "rarely_used", "LifecyclePolicy", "ReviewReport", "review", "consolidate",
-    "temperature_histogram",
+    "temperature_histogram", "track_machine", "review_machine",
 ]
 
 NAMES = ("HOT", "WARM", "COOL", "COLD")
@@ -303,3 +303,27 @@ def consolidate(buf: ColdBuffer, where: Optional[Mask] = None, *, min_temperatur
             buf.usage[sel] = 0
         buf.touch()
     return changed
+
+
+# ---- whole machines (for hosts) -----------------------------------------------------------------
+
+def track_machine(m: Machine) -> int:
+    """Enable usage tracking on every allocated cold register; returns how many there are."""
+    n = 0
+    for buf in m.cold:
+        if buf is not None:
+            enable_usage_tracking(buf)
+            n += 1
+    return n
+
+
+def review_machine(m: Machine, policy: LifecyclePolicy = LifecyclePolicy()) -> dict[int, ReviewReport]:
+    """:func:`review` every tracked cold register; returns the reports that moved something,
+    keyed by cold register index (a host's periodic "sleep" pass)."""
+    out: dict[int, ReviewReport] = {}
+    for i, buf in enumerate(m.cold):
+        if buf is not None and buf.usage is not None:
+            rep = review(buf, policy)
+            if rep.changed:
+                out[i] = rep
+    return out
