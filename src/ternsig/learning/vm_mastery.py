@@ -99,11 +99,14 @@ def commit_pressure(m: Machine, w_idx: int, threshold_byte: int, step: int = 5) 
     if k == 0:
         return False
     base = threshold_byte if threshold_byte > 0 else 50
-    eff = learning_thresholds(base, _temps_of(buf, k))
     pk = p[:k].astype(np.int64)
     # i32::abs wraps i32::MIN to itself in a release build: it never reaches the threshold
     mag = np.where(pk == I32_MIN, I32_MIN, np.abs(pk))
-    sel = (mag >= eff) & (eff != I32_MAX)
+    if buf.temps is None:               # all HOT: one scalar threshold (the common case)
+        sel = mag >= base // 2
+    else:
+        eff = learning_thresholds(base, _temps_of(buf, k))
+        sel = (mag >= eff) & (eff != I32_MAX)
     if not sel.any():
         return False
     weaken_before_flip(buf, sel, np.where(pk > 0, 1, -1), step)
