@@ -279,7 +279,8 @@ class Assembler:
         value = value_tok.text if value_tok else ""
         vcol = value_tok.col if value_tok else key_tok.end + 1
         proj = self._projection
-        assert proj is not None   # a projection section always has one (set by the directive)
+        if proj is None:   # cannot happen: the .projection directive always opens one
+            raise self._err(".projection field outside projection section", c.col)
         if key == "target":
             proj.target = value.strip('"')
         elif key == "bundle":
@@ -358,9 +359,8 @@ class Assembler:
             return Instruction(ext_id, opcode, *encode_generic(toks, mnem, self.line,
                                                                spec.layout if spec else None)), uses
         spec = table.lookup(op_name) if table is not None else None
-        if spec is None:
+        if spec is None or table is None or ext_id is None:
             raise self._err(self._unknown_ext(ext_name, op_name, ext_id, table, declared), mnem.col)
-        assert ext_id is not None
         ops = self._hooked(table, spec, toks, mnem)
         if ops is None:
             if ext_id in _STANDARD_ID_SET:
