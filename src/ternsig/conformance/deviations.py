@@ -50,7 +50,10 @@ def refuse(cid: str, keys: tuple[str, ...] = ("expected", "assembled", "binary")
 
 for _cid in ("asm_errors/bad_declared_ext_unknown_mnemonic_ok", "asm_errors/bad_empty_label_ok",
              "asm_errors/bad_gain", "asm_errors/bad_unknown_ext_mnemonic",
-             "ext_misc/unknown_user_extension__err"):
+             "ext_misc/unknown_user_extension__err",
+             # immediates the reference truncates into a byte (300 -> 44, 1000 -> 232)
+             "ext_tensor/ext_tensor_arith__small", "ext_tensor/ext_tensor_arith__edges",
+             "ext_tensor/ext_tensor_nn__basic", "ext_tensor/ext_tensor_nn__same_rows"):
     refuse(_cid)
 for _cid in ("asm_errors/bad_undefined_label", "asm_errors/bad_undefined_label_if_zero",
              "asm_errors/bad_label_reference_case"):

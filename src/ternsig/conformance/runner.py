@@ -186,6 +186,8 @@ def emit_case(case: Path) -> dict[str, Any]:
             program = assemble(source)
         except AssemblyError as exc:
             out["assembled"] = {"error": str(exc)}
+            if (case / "binary.hex").exists():
+                out["binary"] = {"error": str(exc)}   # refused: no bytes (a documented deviation)
     if (case / "expected.json").exists():
         if (case / "input.json").exists() and source is not None:
             out["expected"] = run_execution(source, _load_json(case / "input.json"))
