@@ -261,3 +261,19 @@ def test_large_registers_are_vectorised_and_exact() -> None:
     want = [((int(v) * min(max((((int(v) * 435) >> 8) >> 10) + 128, 0), 255)) >> 8) for v in x[:200]]
     assert hot(it, 1)[:200] == want
     assert hot(it, 2) == [0] * 5000
+
+
+def test_core_table_paths_equal_the_exact_formulas() -> None:
+    from ternsig.extensions.core import ops_forward as f
+
+    rng = np.random.default_rng(3)
+    edges = [I32_MIN, I32_MIN + 1, -80001, -80000, -79999, -77138, -77137, -77136, -1, 0, 1, 255, 256,
+             76531, 76532, 76533, 79999, 80000, 80001, I32_MAX - 1, I32_MAX]
+    x = np.concatenate([np.arange(-140000, 140000, 7), rng.integers(I32_MIN, I32_MAX, 5000, endpoint=True),
+                        np.array(edges)]).astype(np.int32)
+    assert np.array_equal(f.tanh_values(x), f.tanh_exact(x))
+    assert np.array_equal(f.gelu_values(x), f.gelu_exact(x))
+    for gain in range(1, 256):
+        half = (128 << 10) // gain + 2
+        xs = np.concatenate([x[::13], np.array([-half - 1, -half, -half + 1, half - 1, half, half + 1])]).astype(np.int32)
+        assert np.array_equal(f.sigmoid_values(xs, gain), f.sigmoid_exact(xs, gain)), gain

@@ -97,3 +97,14 @@ def test_missing_source_and_unknown_opcode() -> None:
     assert r.status is Status.ERROR and r.message == "H7 not allocated"
     r = Interpreter(Program(instructions=[Instruction(0x0003, 0x0005, 0, 0, 0, 0)])).run()
     assert r.message == "tvmr.activation: unknown opcode 0x0005"
+
+
+def test_table_paths_equal_the_exact_formulas_everywhere_that_matters() -> None:
+    rng = np.random.default_rng(11)
+    edges = [I32_MIN, I32_MIN + 1, -(1 << 16) - 1, -(1 << 16), -2049, -2048, -2047, -607, -606, -605,
+             -1, 0, 1, 601, 602, 603, 2047, 2048, 2049, (1 << 16), (1 << 16) + 1, I32_MAX - 1, I32_MAX]
+    x = np.concatenate([np.arange(-70000, 70000), rng.integers(I32_MIN, I32_MAX, 20000, endpoint=True),
+                        np.array(edges)]).astype(np.int32)
+    assert np.array_equal(activation.sigmoid_values(x), activation.sigmoid_exact(x))
+    assert np.array_equal(activation.tanh_values(x), activation.tanh_exact(x))
+    assert np.array_equal(activation.gelu_values(x), activation.gelu_exact(x))

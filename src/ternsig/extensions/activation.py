@@ -6,6 +6,8 @@ All divisions truncate toward zero. Missing source: "H<i> not allocated".
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..errors import ExecFault
@@ -37,35 +39,68 @@ def relu_values(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-def sigmoid_values(x: np.ndarray) -> np.ndarray:
+# sigmoid, tanh and gelu are evaluated through tables built once from the exact formulas below
+# (the ``*_exact`` functions, also the tests' oracle): two NumPy calls per register instead of
+# eight. ``take(mode="clip")`` clamps the index, i.e. applies each formula's input clamp.
+
+def sigmoid_exact(x: np.ndarray) -> np.ndarray:
     """``clamp(128 + x*32/(256+|x|), 0, 255)`` with x clamped to ±2048."""
-    xc = np.minimum(np.maximum(x, -2048), 2048)          # int32; products below stay < 2^17
+    xc = np.minimum(np.maximum(np.asarray(x, _I64), -2048), 2048)
     r = 128 + _trunc_div(xc * 32, 256 + np.abs(xc))
     return np.minimum(np.maximum(r, 0), 255).astype(_I32)
 
 
-def tanh_values(x: np.ndarray) -> np.ndarray:
+def tanh_exact(x: np.ndarray) -> np.ndarray:
     """``clamp(x*127/(128+|x|), -127, 127)`` with x clamped to ±2048."""
-    xc = np.minimum(np.maximum(x, -2048), 2048)
+    xc = np.minimum(np.maximum(np.asarray(x, _I64), -2048), 2048)
     r = _trunc_div(xc * 127, 128 + np.abs(xc))
     return np.minimum(np.maximum(r, -127), 127).astype(_I32)
 
 
-def softmax_values(x: np.ndarray) -> np.ndarray:
-    """``e = max(1, 256 + max(x-m, -1024))``; ``e*255/Σe``. ``x - m`` wraps as i32 (release)."""
-    if len(x) == 0:
-        return np.zeros(0, _I32)
-    shifted = (x.astype(_I64) - int(x.max())).astype(_I32)
-    e = np.maximum(np.maximum(shifted, -1024).astype(_I64) + 256, 1)
-    total = max(int(e.sum()), 1)
-    return ((e * 255) // total).astype(_I32)
+def gelu_exact(x: np.ndarray) -> np.ndarray:
+    """``g = 128 + clamp(x*54/256, -128, 127)``; ``x*g/256`` (both divisions truncating)."""
+    x64 = np.asarray(x, _I64)
+    g = 128 + np.minimum(np.maximum(_trunc_div(x64 * 54, 256), -128), 127)
+    return _trunc_div(x64 * g, 256).astype(_I32)
+
+
+_SPAN = np.arange(-2048, 2049)
+_SIGMOID_LUT = sigmoid_exact(_SPAN)
+_TANH_LUT = tanh_exact(_SPAN)
+_GELU_HALF = 1 << 16            # the gate is 0 below -606 and 255 above 601; beyond ±2^16
+_GELU_LUT: Optional[np.ndarray] = None   # the output is 0 (below) or (x*255) >> 8 (above)
+
+
+def sigmoid_values(x: np.ndarray) -> np.ndarray:
+    return _SIGMOID_LUT.take(np.add(x, 2048, dtype=_I64), mode="clip")
+
+
+def tanh_values(x: np.ndarray) -> np.ndarray:
+    return _TANH_LUT.take(np.add(x, 2048, dtype=_I64), mode="clip")
 
 
 def gelu_values(x: np.ndarray) -> np.ndarray:
-    """``g = 128 + clamp(x*54/256, -128, 127)``; ``x*g/256`` (both divisions truncating)."""
-    x64 = x.astype(_I64)
-    g = 128 + np.minimum(np.maximum(_trunc_div(x64 * 54, 256), -128), 127)
-    return _trunc_div(x64 * g, 256).astype(_I32)
+    global _GELU_LUT
+    if _GELU_LUT is None:
+        _GELU_LUT = gelu_exact(np.arange(-_GELU_HALF, _GELU_HALF + 1))
+    out = _GELU_LUT.take(np.add(x, _GELU_HALF, dtype=_I64), mode="clip")   # below: gate 0 → 0
+    if len(x) and x.max() > _GELU_HALF:
+        big = x > _GELU_HALF
+        out[big] = (x[big].astype(_I64) * 255) >> 8                        # gate 255, x > 0
+    return out
+
+
+def softmax_values(x: np.ndarray) -> np.ndarray:
+    """``e = max(1, 256 + max(x-m, -1024))``; ``e*255/Σe``.
+
+    ``x - m`` wraps as i32 (release; NumPy int32 arrays wrap alike), so it can be positive and
+    e can exceed 256: e is therefore int64. ``max(1, 256 + max(s, -1024)) == 256 + max(s, -255)``.
+    """
+    if len(x) == 0:
+        return np.zeros(0, _I32)
+    e = np.maximum(x - x.max(), -255).astype(_I64) + 256
+    total = max(int(e.sum()), 1)
+    return ((e * 255) // total).astype(_I32)
 
 
 def _unary(fn):

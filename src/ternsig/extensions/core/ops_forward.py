@@ -17,6 +17,8 @@ allocated").
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ...errors import ExecFault, PanicFault
@@ -98,10 +100,28 @@ def relu(m, a, b, c, d):
     m.hot[a & 0x3F] = HotBuffer(np.maximum(src.data, 0), src.shape)
 
 
-def sigmoid_values(x: np.ndarray, gain: int) -> np.ndarray:
+# Activations with a bounded interesting domain go through lookup tables built once from the
+# exact formulas: a tiny register then costs two NumPy calls instead of eight (per-call overhead
+# dominates below a few thousand elements). ``LUT.take(idx, mode="clip")`` clamps the index, which
+# is exactly the saturation of each formula outside its table.
+
+def sigmoid_exact(x: np.ndarray, gain: int) -> np.ndarray:
     """``clamp(((x*gain) >> 10) + 128, 0, 255)``."""
-    s = ((x.astype(_I64) * gain) >> 10) + 128
+    s = ((np.asarray(x, _I64) * gain) >> 10) + 128
     return np.minimum(np.maximum(s, 0), 255).astype(_I32)
+
+
+_SIGMOID_LUTS: dict[int, tuple[int, np.ndarray]] = {}
+
+
+def sigmoid_values(x: np.ndarray, gain: int) -> np.ndarray:
+    entry = _SIGMOID_LUTS.get(gain)
+    if entry is None:
+        half = (128 << 10) // gain + 2          # beyond ±half the output is saturated at 0 / 255
+        entry = (half, sigmoid_exact(np.arange(-half, half + 1), gain))
+        _SIGMOID_LUTS[gain] = entry
+    half, lut = entry
+    return lut.take(np.add(x, half, dtype=_I64), mode="clip")
 
 
 @CORE.implements("sigmoid")
@@ -110,13 +130,20 @@ def sigmoid(m, a, b, c, d):
     m.hot[a & 0x3F] = HotBuffer(sigmoid_values(src.data, d if d > 0 else 64), src.shape)
 
 
-def tanh_values(x: np.ndarray) -> np.ndarray:
+def tanh_exact(x: np.ndarray) -> np.ndarray:
     """Input clamped to 0..255 and centred at 128; ``c*64 / (64 + |c|/2)`` truncated; back to 0..255."""
-    cen = np.minimum(np.maximum(x, 0), 255) - 128          # int32, -128..127: no overflow below
+    cen = np.minimum(np.maximum(np.asarray(x, _I64), 0), 255) - 128
     mag = np.abs(cen)
     t = (mag * 64) // (64 + (mag >> 1))                     # |quotient|, then the sign: truncation
     t = np.where(cen < 0, -t, t) + 128
     return np.minimum(np.maximum(t, 0), 255).astype(_I32)
+
+
+_TANH_LUT = tanh_exact(np.arange(256))
+
+
+def tanh_values(x: np.ndarray) -> np.ndarray:
+    return _TANH_LUT.take(x, mode="clip")                  # the clamp to 0..255 is the index clip
 
 
 @CORE.implements("tanh")
@@ -128,15 +155,17 @@ def tanh(m, a, b, c, d):
 def softmax_values(x: np.ndarray) -> np.ndarray:
     """Core softmax: e = 256 at the max, ``max(1, 256 + max(x-m, -256))`` below; ``e*255/Σe``.
 
-    ``x - m`` is an i32 subtraction that wraps in the release reference.
+    ``x - m`` is an i32 subtraction that wraps in the release reference (NumPy int32 arrays wrap
+    the same way); ``max(1, 256 + max(s, -256))`` for s < 0 is ``256 + max(s, -255)``.
     """
     if len(x) == 0:
         return np.zeros(0, _I32)
-    shifted = (x.astype(_I64) - int(x.max())).astype(_I32)   # release i32 wrap-around
-    e = np.minimum(np.maximum(shifted, -256), 0).astype(_I64) + 256
-    e = np.maximum(e, 1)
+    shifted = x - x.max()
+    e = np.maximum(np.minimum(shifted, 0), -255) + 256      # int32, 1..256
     total = int(e.sum())
-    return ((e * 255) // total).astype(_I32)
+    if total > I32_MAX:                                      # > 8M elements: divide in int64
+        return ((e * 255) // np.int64(total)).astype(_I32)
+    return (e * 255) // total
 
 
 @CORE.implements("softmax")
@@ -145,11 +174,26 @@ def softmax(m, a, b, c, d):
     m.hot[a & 0x3F] = HotBuffer(softmax_values(src.data), src.shape)
 
 
-def gelu_values(x: np.ndarray) -> np.ndarray:
+def gelu_exact(x: np.ndarray) -> np.ndarray:
     """``s = (x*435) >> 8; g = clamp((s >> 10) + 128, 0, 255); (x*g) >> 8``."""
-    x64 = x.astype(_I64)
+    x64 = np.asarray(x, _I64)
     g = np.minimum(np.maximum(((x64 * 435) >> 18) + 128, 0), 255)   # (>>8)>>10 == >>18 (floor)
     return ((x64 * g) >> 8).astype(_I32)
+
+
+_GELU_HALF = 80_000          # g is 0 below -77137 and 255 above 76532
+_GELU_LUT: Optional[np.ndarray] = None
+
+
+def gelu_values(x: np.ndarray) -> np.ndarray:
+    global _GELU_LUT
+    if _GELU_LUT is None:
+        _GELU_LUT = gelu_exact(np.arange(-_GELU_HALF, _GELU_HALF + 1))
+    out = _GELU_LUT.take(np.add(x, _GELU_HALF, dtype=_I64), mode="clip")   # below: g = 0 → 0
+    if len(x) and x.max() > _GELU_HALF:
+        big = x > _GELU_HALF
+        out[big] = (x[big].astype(_I64) * 255) >> 8                          # g = 255
+    return out
 
 
 @CORE.implements("gelu")
