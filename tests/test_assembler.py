@@ -454,3 +454,9 @@ def test_default_registry_resolves_registered_standard_tables() -> None:
         spec = table.specs[0]
         p = asm(f".program\n {table.name}.{spec.mnemonic.upper()}\n")
         assert (p.instructions[0].ext_id, p.instructions[0].opcode) == (table.ext_id, spec.opcode)
+
+
+def test_label_beyond_16_bits_refused() -> None:
+    src = ".program\n jump far\n" + " nop\n" * 65536 + "far:\n"
+    e = err(src)
+    assert "beyond the 16-bit jump range" in e.message and (e.line, e.column) == (2, 7)
