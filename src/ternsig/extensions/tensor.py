@@ -64,8 +64,11 @@ def add(m, a, b, c, d):
     bank = c >> 6
     if bank == 0:
         other = _hot(m, c)
-        n = max(len(src.data), len(other.data))
-        out = _sat(_padded64(src.data, n) + _padded64(other.data, n))
+        if len(src.data) == len(other.data):
+            out = _sat(np.add(src.data, other.data, dtype=_I64))
+        else:
+            n = max(len(src.data), len(other.data))
+            out = _sat(_padded64(src.data, n) + _padded64(other.data, n))
     elif bank == 1:
         cidx = c & 0x3F
         bias = m.cold[cidx]
@@ -85,8 +88,12 @@ def add(m, a, b, c, d):
 def sub(m, a, b, c, d):
     src = _hot(m, b)
     other = _hot(m, c)
-    n = max(len(src.data), len(other.data))
-    _put(m, a, _sat(_padded64(src.data, n) - _padded64(other.data, n)), src.shape)
+    if len(src.data) == len(other.data):
+        out = _sat(np.subtract(src.data, other.data, dtype=_I64))
+    else:
+        n = max(len(src.data), len(other.data))
+        out = _sat(_padded64(src.data, n) - _padded64(other.data, n))
+    _put(m, a, out, src.shape)
 
 
 @TABLE.op(0x0003, "mul", _RRR, R, "A = (B·C) >> 8, clamped, over min(len).")
@@ -94,7 +101,7 @@ def mul(m, a, b, c, d):
     src = _hot(m, b)
     other = _hot(m, c)
     n = min(len(src.data), len(other.data))
-    _put(m, a, _sat((src.data[:n].astype(_I64) * other.data[:n]) >> 8), src.shape)
+    _put(m, a, _sat(np.multiply(src.data[:n], other.data[:n], dtype=_I64) >> 8), src.shape)
 
 
 @TABLE.op(0x0004, "scale", "reg@A reg@B imm8@C imm8@D", R, "A = B·(C:D)/256, truncated and clamped.")

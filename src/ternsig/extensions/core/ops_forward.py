@@ -66,10 +66,12 @@ def add(m, a, b, c, d):
     elif bank == 0:
         src = _src(m, b)
         other = _other(m, c)
-        out = src.data.copy()
-        n = min(len(out), len(other.data))
-        if n:
-            out[:n] = _sat(out[:n].astype(_I64) + other.data[:n])
+        n, ns = len(other.data), len(src.data)
+        if n >= ns:                       # the common case: one result array, no copy
+            out = _sat(np.add(src.data, other.data[:ns], dtype=_I64))
+        else:
+            out = src.data.copy()
+            out[:n] = _sat(np.add(out[:n], other.data, dtype=_I64))
     else:
         return None
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
@@ -81,7 +83,7 @@ def sub(m, a, b, c, d):
     src = _src(m, b)
     other = _other(m, c)
     n = min(len(src.data), len(other.data))
-    out = _sat(src.data[:n].astype(_I64) - other.data[:n])
+    out = _sat(np.subtract(src.data[:n], other.data[:n], dtype=_I64))
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
@@ -90,7 +92,7 @@ def mul(m, a, b, c, d):
     src = _src(m, b)
     other = _other(m, c)
     n = min(len(src.data), len(other.data))
-    out = ((src.data[:n].astype(_I64) * other.data[:n]) >> 8).astype(_I32)   # wraps, as `as i32`
+    out = (np.multiply(src.data[:n], other.data[:n], dtype=_I64) >> 8).astype(_I32)   # wraps, as `as i32`
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
