@@ -105,10 +105,11 @@ class Thermogram:
 
     # ---- deltas -------------------------------------------------------------------------------
     def next_delta(self, delta_type: DeltaType, key: str, value: Signals = Signals(), *,
-                   source: str = "thermogram", strength: Signal = Signal(1, 255)) -> Delta:
+                   source: str = "thermogram", strength: Signal = Signal(1, 255),
+                   id: Optional[str] = None) -> Delta:
         """A delta linked to the current head, stamped with this thermogram's clock."""
         return Delta.new(delta_type, key, value, source, strength, self.dirty_chain.head_hash,
-                         timestamp=self.clock())
+                         timestamp=self.clock(), id=id)
 
     def apply_delta(self, delta: Delta) -> Optional[ConsolidationResult]:
         """Append to the chain; consolidate when a trigger fires (returns that result)."""
