@@ -17,7 +17,7 @@ VOCAB = [".meta", ".requires", ".registers", ".program", ".code", ".projection",
          ".word", "include", ":", ";", ",", "[", "]", "=", '"', "key=", "frozen=true", "gain=", "scale=",
          "layer=", "H0", "T63", "C1", "P2", "S63", "H64", "0x", "0xFFFF", "-1", "300", "1e39", "nan",
          "tensor.", "myext.0x0003", "jump", "loop", "set", "sigmoid", "add", "L1", "\n", "\r\n", " ", "\t",
-         "\x0c", "\u2028", "é", "9" * 5000]
+         "\x0c", "\u2028", "é", "9" * 5000, "H" + "0" * 4400 + "1"]
 
 
 def check(source: str) -> None:
@@ -78,3 +78,12 @@ def test_mutated_corpus_programs(source: str) -> None:
 
 def test_corpus_is_loaded() -> None:
     assert len(SOURCES) >= 150
+
+
+def test_hostile_digit_strings() -> None:
+    huge = "9" * 5000
+    for src in (f".program\n relu H{huge}, H0\n", f".registers\n H{huge}: i32\n", f".program\n tensor.negate H{huge}\n",
+                f".program\n set H0, {huge}\n", f".registers\n H0: i32[{huge}]\n", f".meta\n version {huge}\n",
+                f".program\n sigmoid H0, H0, gain={huge}\n", f".projection\n weight {huge}\n",
+                f".requires\n x {huge}\n", f".program\n x.{huge}\n", f".program\n jump {huge}\n"):
+        check(src)

@@ -93,7 +93,11 @@ def parse_register(text: str) -> int | None:
     if not m:
         return None
     letter, num = m.group(1).upper(), m.group(2)
-    idx = int(num, 16) if num[:2].lower() == "0x" else int(num)
+    hexa = num[:2].lower() == "0x"
+    digits = (num[2:] if hexa else num).lstrip("0") or "0"
+    if len(digits) > 3:   # > 63 anyway; also keeps hostile digit strings away from int()
+        return None
+    idx = int(digits, 16) if hexa else int(digits)
     if idx > 63:
         return None
     bank = {"H": BANK_HOT, "T": BANK_HOT, "C": BANK_COLD, "P": BANK_PARAM, "S": BANK_SHAPE}[letter]
