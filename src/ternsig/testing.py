@@ -152,9 +152,9 @@ def run_test_program(program: Program, path: str = "<program>", *, inputs: Optio
 
     def close(outcome: str, message: Optional[str] = None, at: Optional[int] = None) -> None:
         nonlocal current
-        assert_ctx = where(at) if at is not None else {}
+        ctx = where(at) if at is not None else {}
         report.cases.append(CaseResult(current.test_id, outcome, message, occurrence=current.occurrence,
-                                       **assert_ctx))
+                                       **ctx))
         current = None
 
     def file_error(message: str, at: Optional[int]) -> None:
