@@ -106,3 +106,10 @@ def test_missing_logits_and_unknown_opcode_text() -> None:
     assert r.status is Status.ERROR and r.message == "H12 not allocated"
     _, r = run([Instruction(0x00C0, 0x0004, 0, 0, 0, 0)], {})
     assert r.status is Status.ERROR and r.message == "tvmr.sampling opcode 0x0004 not implemented"
+
+
+@pytest.mark.parametrize("k", [1, 7, 300, 2999, 3000, 5000])
+def test_top_k_large_registers_with_many_ties(k) -> None:
+    xs = np.random.default_rng(k).integers(-20, 20, 3000).tolist()
+    it, _ = run([S("top_k", 1, 0, 2)], {0: xs, 2: [k]})
+    assert hv(it, 1) == ref_top_k(xs, k)
