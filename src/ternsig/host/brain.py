@@ -280,14 +280,17 @@ class Brain:
         fuel_left = {r.id: r.budget for r in live}
         pending = list(live)
         for r in live:
-            self._prepare(r, sample)
             r.status = STATUS_ACTIVE
+        started: set[int] = set()
         while pending:
             blocked = []
             for r in pending:
                 if r.waiting_barrier is not None:
                     blocked.append(r)
                     continue
+                if r.id not in started:      # inputs are taken when the region starts (declaration order)
+                    started.add(r.id)
+                    self._prepare(r, sample)
                 state, used = self._step_region(r, fuel_left[r.id])
                 fuel_left[r.id] -= used
                 r.executed += used
@@ -347,5 +350,6 @@ class Brain:
             for c in r.machine.cold:
                 if c is not None and c.key:
                     self.store.save(r, c)
+        self.store.flush()
         self.banks.save_all()
         self.events.append({"tick": self.substrate.tick, "region": "kernel", "event": "shutdown", "data": []})
