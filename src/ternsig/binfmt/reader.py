@@ -137,13 +137,13 @@ def _register_defs(data: bytes, base: int, limit: int, count: int, *, legacy: bo
     for _ in range(count):
         if pos >= n:
             raise FormatError(f"Unexpected end of data in {'legacy ' if legacy else ''}register "
-                              f"definition ({len(out)} of {count} read)", base + pos)
+                              f"definition ({len(out)} of {count} read)", base + min(pos, n))
         reg = sec[pos]
         pos += 1
         if legacy:
             code = sec[pos] if pos < n else None
             if code is None or code >= len(LEGACY_DTYPES):
-                raise FormatError(f"Invalid legacy dtype at offset {pos}", base + pos)
+                raise FormatError(f"Invalid legacy dtype at offset {pos}", base + min(pos, n))
             dtype = LEGACY_DTYPES[code]
             pos += 1
         else:
