@@ -72,7 +72,7 @@ def wire_forward(m: Machine, a: int, b: int, c: int, d: int) -> None:
     k = min(inn, len(x))
     if out and k and (out - 1) * inn + k - 1 >= len(w.pol):
         raise PanicFault(f"index out of bounds: the len is {len(w.pol)} but the index is {(out - 1) * inn + k - 1}")
-    m.hot[a & 0x3F] = HotBuffer(mm.clamp_i32(mm.ungated(w, out, inn, x[:k].astype(np.int64))), (out,))
+    m.hot[a & 0x3F] = HotBuffer(mm.ungated(w, out, inn, x[:k].astype(np.int64)), (out,))
 
 
 @TABLE.op(0x0003, "wire_skip", "reg@A reg@B reg@C", B,

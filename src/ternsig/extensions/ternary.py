@@ -60,7 +60,7 @@ def ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w = _cold(m, b & 0x3F)
     x = _hot(m, c & 0x3F)
     out, inn = core_t.weight_dims(w, "Weights must be 2D for matmul")
-    m.hot[a & 0x3F] = HotBuffer(mm.clamp_i32(gated_matvec(w, x.data, out, inn)), (out,))
+    m.hot[a & 0x3F] = HotBuffer(gated_matvec(w, x.data, out, inn), (out,))
 
 
 @TABLE.op(0x0001, "ternary_batch_matmul", _RRR, R,
@@ -74,7 +74,7 @@ def ternary_batch_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     batch = int(x.shape[0])
     xs = core_t.batch_rows(x.data, batch, inn)
     res = mm.gated_batch("ext", w, out, inn, xs)
-    m.hot[a & 0x3F] = HotBuffer(mm.clamp_i32(res.reshape(-1)), (batch, out))
+    m.hot[a & 0x3F] = HotBuffer(res.reshape(-1), (batch, out))
 
 
 @TABLE.op(0x0002, "ternary_add_bias", _RRR, R, "A = B + bias(C & 0x0F)·256, clamped to i32.")

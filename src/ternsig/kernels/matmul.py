@@ -19,23 +19,26 @@ Gating
     [I>=120]`` (1..4); the weight passes iff ``t < L``. Inputs of level 4 pass everything.
 
 Extension semantics (``ternary.TERNARY_MATMUL``): term ``trunc(w*cond/255) * x`` is linear in ``x``
-    with a per-weight gated value ``g``; intensity is ``|x| mod 256``. So the output is
-    ``G @ x`` minus, for each blocked input, the column of ``G`` restricted to the temperatures it
-    cannot reach (gathered rows of the cached transpose, masked), or directly the sum of the
-    passing part when most inputs are blocked.
+    with a per-weight gated value ``g`` (|g| <= |w|); intensity is ``|x| mod 256``. With
+    ``Z_l = G * [t >= l]`` (the weights an input of level ``l`` cannot reach) the output is
+    ``G @ x - sum_l Z_l @ x_l`` where ``x_l`` keeps the inputs of level ``l``. ``G`` and the ``Z_l``
+    are cached side by side, so this is one float32 product when the bound allows.
 
 Core semantics (``TERNARY_MATMUL`` with temperatures): term ``trunc(w*x*cond/255)`` truncates per
     term, which no matrix product expresses. With ``vc = w*cond`` and ``x = 255*u + s`` (``u``,
     ``s`` truncated, so ``vc*u`` and ``vc*s`` share a sign) the term is exactly
     ``vc*u + trunc(vc*s/255)``. Inputs with ``u != 0`` have ``|x| >= 255`` (level 4, ungated): a
-    matrix product. The rest is one elementwise pass over the gathered non-zero-``s`` columns in
-    float32: ``|vc*s| <= 65025*254 < 2**24`` is exact, IEEE division is correctly rounded and a
-    non-integer quotient is at least ``1/255`` from an integer while its half-ulp is at most
-    ``2**-9``, so ``trunc(fl(z/255)) == trunc(z/255)``. Column sums run in 256-row blocks
-    (``256*64770 < 2**24``) and are added in float64.
+    matrix product over those columns. The rest is one elementwise pass in float32:
+    ``|vc*s| <= 65025*254 < 2**24`` is exact, IEEE division is correctly rounded and a non-integer
+    quotient is at least ``1/255`` from an integer while its half-ulp is at most ``2**-9``, so
+    ``trunc(fl(z/255)) == trunc(z/255)``. Gating is a uint8 compare of the cached temperatures with
+    the input levels. Row sums run in 256-column blocks (``256*64770 < 2**24``, one batched
+    single-precision product) and are added in float64.
 
 Caches live in ``ColdBuffer.cache`` (cleared by ``touch()``); keys also carry the identity of the
 weight/temperature arrays so replacing an array without ``touch()`` cannot serve stale matrices.
+No transposes are ever built (on this class of machine a 4 MB transpose costs more than a
+hundred matrix-vector products).
 """
 from __future__ import annotations
 
@@ -48,7 +51,6 @@ from ..vm.state import ACTIVATION_THRESHOLD, CONDUCTANCE, ColdBuffer
 
 LIMIT32 = 1 << 24
 LIMIT64 = 1 << 53
-_COND = np.asarray(CONDUCTANCE, np.int32)
 _BLOCK = 256                      # rows per exact float32 column-sum block (256 * 64770 < 2**24)
 _ONES = np.ones(_BLOCK, np.float32)
 
@@ -105,9 +107,20 @@ def vec_mat(xg: np.ndarray, b: np.ndarray, amax: int) -> np.ndarray:
 
 
 def mat_vec(a: np.ndarray, x: np.ndarray, amax: int) -> np.ndarray:
-    """Exact ``a @ x`` for an integer-valued float64 matrix ``a`` (out, n) and int64 ``x`` (n,)."""
+    """Exact ``a @ x`` for an integer-valued float matrix ``a`` (out, n) and int64 ``x`` (n,).
+
+    float32 matrices run one single-precision product per digit plane (up to 8 planes), which
+    reads the matrix once per plane but never copies it; beyond that the matrix is widened.
+    """
     if len(x) == 0 or amax == 0:
         return np.zeros(a.shape[0], np.int64)
+    if a.dtype == np.float32:
+        split = _digit_planes(x, amax, len(x), LIMIT32)
+        if split is not None and len(split[1]) <= 8:
+            planes, shifts = split
+            r = np.stack([a @ p.astype(np.float32) for p in planes])
+            return _combine(r, shifts)
+        a = a.astype(np.float64)
     split = _digit_planes(x, amax, len(x), LIMIT64)
     if split is None:
         return a.astype(np.int64) @ x
@@ -128,26 +141,10 @@ def mat_mat(a: np.ndarray, xs: np.ndarray, amax: int) -> np.ndarray:
     return _combine(planes.astype(np.float64) @ a.T, shifts)
 
 
-def _colsum_exact(z: np.ndarray) -> np.ndarray:
-    """Exact column sums of a float32 matrix of integers with ``|z| <= 64770`` (int64 result)."""
-    n, out = z.shape
-    nb = n // _BLOCK
-    acc = np.zeros(out, np.float64)
-    if nb:
-        acc += np.matmul(_ONES, z[:nb * _BLOCK].reshape(nb, _BLOCK, out)).sum(axis=0, dtype=np.float64)
-    if n - nb * _BLOCK:
-        acc += _ONES[:n - nb * _BLOCK] @ z[nb * _BLOCK:]
-    return acc.astype(np.int64)
-
-
 # ---- per-register preparation (cached) ---------------------------------------------------------------
 
-def _cache_key(buf: ColdBuffer, tag: str, out: int, inn: int) -> tuple:
-    return (tag, out, inn, id(buf.pol), id(buf.mag), id(buf.temps))
-
-
 def _cached(buf: ColdBuffer, tag: str, out: int, inn: int, build) -> Any:
-    key = _cache_key(buf, tag, out, inn)
+    key = (tag, out, inn, id(buf.pol), id(buf.mag), id(buf.temps))
     hit = buf.cache.get(key)
     if hit is None:
         hit = build()
@@ -155,122 +152,170 @@ def _cached(buf: ColdBuffer, tag: str, out: int, inn: int, build) -> Any:
     return hit
 
 
-def weight_matrix(buf: ColdBuffer, out: int, inn: int) -> np.ndarray:
-    """Signed weights as an (out, in) int32 matrix; weights beyond the stored ones read as 0."""
-    v = buf.values()
+def _flat_prefix(arr: np.ndarray, need: int, dtype) -> np.ndarray:
+    """The first ``need`` entries of a flat array, zero-padded when it is shorter."""
+    if len(arr) >= need:
+        return arr[:need]
+    return np.concatenate((arr, np.zeros(need - len(arr), dtype)))
+
+
+def weight_matrix(buf: ColdBuffer, out: int, inn: int, dtype=np.float32) -> np.ndarray:
+    """Signed weights ``p*m`` as an (out, in) matrix of ``dtype``; weights past the data read 0."""
     need = out * inn
-    if len(v) < need:
-        v = np.concatenate((v, np.zeros(need - len(v), np.int32)))
-    return v[:need].reshape(out, inn)
+    pol, mag = _flat_prefix(buf.pol, need, np.int8), _flat_prefix(buf.mag, need, np.uint8)
+    return np.multiply(pol, mag, dtype=dtype).reshape(out, inn)
 
 
 def temperature_matrix(buf: ColdBuffer, out: int, inn: int) -> np.ndarray:
-    """Temperatures as (out, in) uint8; missing entries (or no array) read as HOT."""
-    need = out * inn
+    """Temperatures as (out, in) uint8 in 0..3; missing entries (or no array) read as HOT."""
     t = buf.temps if buf.temps is not None else np.zeros(0, np.uint8)
-    t = np.minimum(t, 3).astype(np.uint8) if len(t) and t.max() > 3 else t
-    if len(t) < need:
-        t = np.concatenate((t, np.zeros(need - len(t), np.uint8)))
-    return t[:need].reshape(out, inn)
+    t = _flat_prefix(t, out * inn, np.uint8)
+    if t.size and t.max() > 3:                    # SignalTemperature::from_u8: >= 3 is COLD
+        t = np.minimum(t, 3)
+    return t.reshape(out, inn)
 
 
-def _prep_ungated(buf: ColdBuffer, out: int, inn: int) -> tuple[np.ndarray, int]:
-    def build():
-        v = weight_matrix(buf, out, inn)
-        return v.astype(np.float64), int(np.abs(v).max()) if v.size else 0
-    return _cached(buf, "ungated", out, inn, build)
+def conductance_matrix(t: np.ndarray) -> np.ndarray:
+    """Per-weight conductance (255/200/100/30) as uint8, by cheap uint8 arithmetic on ``t``."""
+    c = np.full(t.shape, CONDUCTANCE[0], np.uint8)
+    for k in (1, 2, 3):
+        c -= (t >= k) * np.uint8(CONDUCTANCE[k - 1] - CONDUCTANCE[k])
+    return c
 
 
 def _all_hot(buf: ColdBuffer, out: int, inn: int) -> bool:
     def build():
-        t = temperature_matrix(buf, out, inn)
-        return not (t.size and t.max() > 0)
+        t = buf.temps
+        return t is None or not (len(t) and t[:out * inn].max(initial=0) > 0)
     return _cached(buf, "all_hot", out, inn, build)
 
 
-def _prep_ext(buf: ColdBuffer, out: int, inn: int) -> tuple:
+def _abs_bound(buf: ColdBuffer) -> int:
+    """max|p| * max m: an upper bound of every |p*m| (two cheap passes over the byte arrays)."""
+    if not len(buf.pol):
+        return 0
+    return int(np.abs(buf.pol.astype(np.int16)).max()) * int(buf.mag.max())
+
+
+def _prep_ungated(buf: ColdBuffer, out: int, inn: int) -> tuple[np.ndarray, int]:
     def build():
-        v = weight_matrix(buf, out, inn)
+        return weight_matrix(buf, out, inn, np.float32), _abs_bound(buf)
+    return _cached(buf, "ungated", out, inn, build)
+
+
+def _prep_ext(buf: ColdBuffer, out: int, inn: int) -> tuple:
+    """``[G | Z_l ...]`` side by side in float32, (out, (1+n)*in): G = trunc(w*cond/255) and
+    ``Z_l = G * [t >= l]`` for each level l in 1..3 that has such a weight."""
+    def build():
         t = temperature_matrix(buf, out, inn)
-        prod = v * _COND[t]                             # |.| <= 65025, int32
-        g = np.where(prod < 0, -((-prod) // 255), prod // 255).astype(np.int32)
-        gmax = int(np.abs(g).max()) if g.size else 0
-        return g.astype(np.float64), np.ascontiguousarray(g.T, dtype=np.float32), np.ascontiguousarray(t.T), gmax
+        levels = [lv for lv in (1, 2, 3) if (t >= lv).any()]
+        mats = np.empty((out, inn * (1 + len(levels))), np.float32)
+        g = mats[:, :inn]
+        g[...] = weight_matrix(buf, out, inn, np.float32)
+        g *= conductance_matrix(t)                 # exact: |w*cond| <= 255*65025 < 2**24
+        g /= np.float32(255.0)                     # correctly rounded; trunc below is exact
+        np.trunc(g, out=g)
+        for j, lv in enumerate(levels, start=1):
+            np.multiply(g, t >= lv, out=mats[:, j * inn:(j + 1) * inn])
+        slot = np.zeros(5, np.int64)               # level -> column block of its Z (level 4: none)
+        slot[levels] = np.arange(1, len(levels) + 1)
+        has = np.zeros(5, bool)
+        has[levels] = True
+        return mats, slot, has, _abs_bound(buf)   # |trunc(w*cond/255)| <= |w|
     return _cached(buf, "ext", out, inn, build)
 
 
 def _prep_core(buf: ColdBuffer, out: int, inn: int) -> tuple:
+    """vc = w*cond as float32 (out, in_pad) and temperatures (out, in_pad), columns padded with
+    zeros to a multiple of 256 so exact row sums can run in 256-column blocks."""
     def build():
-        v = weight_matrix(buf, out, inn)
         t = temperature_matrix(buf, out, inn)
-        vc = v * _COND[t]
-        vcmax = int(np.abs(vc).max()) if vc.size else 0
-        return np.ascontiguousarray(vc.T, dtype=np.float32), np.ascontiguousarray(t.T), vcmax
+        pad = -(-inn // _BLOCK) * _BLOCK
+        vc = np.zeros((out, pad), np.float32)
+        vc[:, :inn] = weight_matrix(buf, out, inn, np.float32)
+        vc[:, :inn] *= conductance_matrix(t)
+        tp = np.zeros((out, pad), np.uint8)
+        tp[:, :inn] = t
+        return vc, tp, _abs_bound(buf) * 255
     return _cached(buf, "core", out, inn, build)
 
 
-def _levels(intensity: np.ndarray) -> np.ndarray:
-    """Input level 1..4: how many temperature classes an input of this intensity reaches."""
-    thr = ACTIVATION_THRESHOLD
-    return (1 + (intensity >= thr[1]).astype(np.int8) + (intensity >= thr[2]) + (intensity >= thr[3])).astype(np.uint8)
+#: input level 1..4 by intensity 0..255: how many temperature classes the input reaches
+_LEVEL = (1 + sum((np.arange(256) >= thr).astype(np.uint8) for thr in ACTIVATION_THRESHOLD[1:])).astype(np.uint8)
 
 
 # ---- the kernels ------------------------------------------------------------------------------------
 
+def _product_i32(a: np.ndarray, x: np.ndarray, amax: int) -> np.ndarray:
+    """Clamped int32 ``a @ x`` for a float32 integer matrix and int64 ``x``: one single-precision
+    product when the bound allows (then |result| < 2**24 needs no clamp), else exact digit planes."""
+    k = len(x)
+    if k and amax and amax * int(np.abs(x).sum()) < LIMIT32:
+        return (a[:, :k] @ x.astype(np.float32)).astype(np.int32)
+    return clamp_i32(mat_vec(a[:, :k], x, amax))
+
+
 def ungated(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
-    """``sum_i w[o,i]*x[i]`` over ``i < len(x) <= in`` as exact int64 (no clamping)."""
-    v64, vmax = _prep_ungated(buf, out, inn)
-    return mat_vec(v64[:, :len(x)], x, vmax)
+    """``sum_i w[o,i]*x[i]`` over ``i < len(x) <= in``, clamped to i32."""
+    v, vmax = _prep_ungated(buf, out, inn)
+    return _product_i32(v, x, vmax)
 
 
 def gated_ext(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
-    """Extension semantics: ``sum_i [conducts] trunc(w*cond/255) * x[i]``, intensity ``|x| mod 256``."""
-    if buf.temps is None or _all_hot(buf, out, inn):
+    """Extension semantics: ``sum_i [conducts] trunc(w*cond/255) * x[i]``, intensity ``|x| mod 256``,
+    clamped to i32.
+
+    ``G @ x`` minus, for every blocked input (level l < 4), what it would have added through the
+    weights of temperature >= l (``Z_l``). With the matrices side by side this is one product
+    ``[G | Z_1 | Z_2 | Z_3] @ [x; -x_blocked_at_1; ...]`` when a single float32 pass is exact;
+    otherwise ``G`` and the ``Z`` block are multiplied separately by their own digit planes.
+    """
+    if _all_hot(buf, out, inn):
         return ungated(buf, out, inn, x)
-    g64, gt, tt, gmax = _prep_ext(buf, out, inn)
+    mats, slot, has, gmax = _prep_ext(buf, out, inn)
     k = len(x)
-    lv = _levels((np.abs(x) & 0xFF))
-    live = x != 0
-    blocked = np.flatnonzero(live & (lv < 4))
-    if len(blocked) == 0:
-        return mat_vec(g64[:, :k], x, gmax)
-    nlive = int(np.count_nonzero(live))
-    if 1 + 3 * len(blocked) / k < 3 * nlive / k:
-        # full product, minus what blocked inputs would have added through the weights they miss
-        acc = mat_vec(g64[:, :k], x, gmax)
-        z = gt.take(blocked, axis=0)
-        z *= tt.take(blocked, axis=0) >= lv[blocked][:, None]
-        return acc - vec_mat(x[blocked], z, gmax)
-    idx = np.flatnonzero(live)
-    z = gt.take(idx, axis=0)
-    z *= tt.take(idx, axis=0) < lv[idx][:, None]
-    return vec_mat(x[idx], z, gmax)
+    lv = _LEVEL[np.abs(x) & 0xFF]
+    bm = has[lv] & (x != 0)
+    if not bm.any():
+        return _product_i32(mats, x, gmax)
+    blocked = np.flatnonzero(bm)
+    xb = x[blocked]
+    if gmax * (int(np.abs(x).sum()) + int(np.abs(xb).sum())) < LIMIT32:
+        v = np.zeros(mats.shape[1], np.int64)
+        v[:k] = x
+        v[slot[lv[blocked]] * inn + blocked] = -xb
+        return (mats @ v.astype(np.float32)).astype(np.int32)
+    d = np.zeros(mats.shape[1] - inn, np.int64)
+    d[(slot[lv[blocked]] - 1) * inn + blocked] = xb
+    return clamp_i32(mat_vec(mats[:, :k], x, gmax) - mat_vec(mats[:, inn:], d, gmax))
 
 
 def gated_core(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
-    """Core semantics: ``sum_i [conducts] trunc(w*x*cond/255)``, intensity ``min(|x|, 255)``."""
+    """Core semantics: ``sum_i [conducts] trunc(w*x*cond/255)``, intensity ``min(|x|, 255)``,
+    clamped to i32."""
     if _all_hot(buf, out, inn):
-        return ungated(buf, out, inn, x)        # cond 255: trunc(w*x*255/255) == w*x, never blocked
-    vct, tt, vcmax = _prep_core(buf, out, inn)
+        return ungated(buf, out, inn, x)           # cond 255: trunc(w*x*255/255) == w*x, never blocked
+    vc, tp, vcmax = _prep_core(buf, out, inn)
+    k = len(x)
     ax = np.abs(x)
-    lv = _levels(np.minimum(ax, 255))
     u = np.where(x < 0, -(ax // 255), ax // 255)
-    s = x - 255 * u
     acc = np.zeros(out, np.int64)
     iu = np.flatnonzero(u)
-    if len(iu):                                  # |x| >= 255: level 4, every weight conducts
-        acc += vec_mat(u[iu], vct.take(iu, axis=0), vcmax)
-    idx = np.flatnonzero(s)
-    if len(idx):
-        z = vct.take(idx, axis=0)
-        lvi = lv[idx]
-        if lvi.min() < 4:
-            z *= tt.take(idx, axis=0) < lvi[:, None]
-        z *= s[idx].astype(np.float32)[:, None]  # exact: |vc*s| < 2**24
-        z /= np.float32(255.0)
-        np.trunc(z, out=z)
-        acc += _colsum_exact(z)
-    return acc
+    if len(iu):                                    # |x| >= 255: level 4, every weight conducts
+        acc += mat_vec(vc.take(iu, axis=1), u[iu], vcmax)
+    s = np.zeros(vc.shape[1], np.float32)
+    s[:k] = x - 255 * u                            # |s| <= 254
+    lv = np.full(vc.shape[1], 4, np.uint8)
+    lv[:k] = _LEVEL[np.minimum(ax, 255)]
+    z = vc * s                                     # exact: |vc*s| <= 65025*254 < 2**24
+    if lv.min() < 4:
+        z *= tp < lv
+    z /= np.float32(255.0)
+    np.trunc(z, out=z)
+    nb = vc.shape[1] // _BLOCK
+    if nb:
+        acc += (z.reshape(out, nb, _BLOCK) @ _ONES).sum(axis=1, dtype=np.float64).astype(np.int64)
+    return clamp_i32(acc)
 
 
 def clamp_i32(v: np.ndarray) -> np.ndarray:
@@ -278,9 +323,9 @@ def clamp_i32(v: np.ndarray) -> np.ndarray:
 
 
 def ungated_batch(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
-    """Rows of ``xs`` (batch, in) through the ungated product: (batch, out) int64."""
-    v64, vmax = _prep_ungated(buf, out, inn)
-    return mat_mat(v64, xs, vmax)
+    """Rows of ``xs`` (batch, in) through the ungated product: (batch, out), clamped to i32."""
+    v, vmax = _prep_ungated(buf, out, inn)
+    return clamp_i32(mat_mat(v.astype(np.float64), xs, vmax))
 
 
 def gated_batch(kind: str, buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
@@ -288,10 +333,10 @@ def gated_batch(kind: str, buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) 
 
     Gating differs per row, so rows are processed one at a time; each row is fully vectorised.
     """
-    if (kind == "core" and _all_hot(buf, out, inn)) or (kind == "ext" and (buf.temps is None or _all_hot(buf, out, inn))):
+    if _all_hot(buf, out, inn):
         return ungated_batch(buf, out, inn, xs)
     fn = gated_core if kind == "core" else gated_ext
-    res = np.zeros((xs.shape[0], out), np.int64)
+    res = np.zeros((xs.shape[0], out), np.int32)
     for b in range(xs.shape[0]):
         res[b] = fn(buf, out, inn, xs[b])
     return res

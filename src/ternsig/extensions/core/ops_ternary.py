@@ -150,7 +150,7 @@ def _cold(m: Machine, idx: int, text: str) -> ColdBuffer:
 # ---- matmuls --------------------------------------------------------------------------------------
 
 def core_matvec(w: ColdBuffer, x: np.ndarray, out: int, inn: int) -> np.ndarray:
-    """Core TERNARY_MATMUL on the first ``min(in, len x)`` inputs: ungated without temperatures."""
+    """Core TERNARY_MATMUL on the first ``min(in, len x)`` inputs (ungated without temperatures), clamped."""
     k = min(inn, len(x))
     check_core_weights(w, out, inn, k)
     xk = x[:k].astype(np.int64)
@@ -165,7 +165,7 @@ def op_ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w = _cold(m, wi, f"Cold register C{wi} not allocated")
     x = _hot(m, xi, f"Hot register H{xi} not allocated")
     out, inn = weight_dims(w, "Weights must be 2D")
-    m.hot[a & 0x3F] = HotBuffer(mm.clamp_i32(core_matvec(w, x.data, out, inn)), (out,))
+    m.hot[a & 0x3F] = HotBuffer(core_matvec(w, x.data, out, inn), (out,))
 
 
 def batch_rows(data: np.ndarray, batch: int, inn: int) -> np.ndarray:
@@ -197,7 +197,7 @@ def op_ternary_batch_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
         res = mm.ungated_batch(w, out, inn, xs)
     else:
         res = mm.gated_batch("core", w, out, inn, xs)
-    m.hot[a & 0x3F] = HotBuffer(mm.clamp_i32(res.reshape(-1)), (batch, out))
+    m.hot[a & 0x3F] = HotBuffer(res.reshape(-1), (batch, out))
 
 
 # ---- bias, embeddings, dequantize ---------------------------------------------------------------------
