@@ -97,7 +97,7 @@ class Interpreter:
         return self.m.pc >= len(self._code)
 
     def load_input(self, values: Iterable[int]) -> None:
-        self.m.set_input(list(values))
+        self.m.set_input(values if isinstance(values, (list, tuple, np.ndarray)) else list(values))
 
     def load_target(self, values: Iterable[int]) -> None:
         self.m.set_target(list(values))
@@ -194,7 +194,7 @@ class Interpreter:
     def forward_i32(self, values: Iterable[int], fuel: Optional[int] = None) -> list[int]:
         """pc = 0, load raw input, run; raise :class:`Trap` on failure; return the output."""
         self.m.pc = 0
-        self.m.set_input(list(values))
+        self.m.set_input(values if isinstance(values, (list, tuple, np.ndarray)) else list(values))
         self.run(fuel).raise_for_trap()
         return self.m.output.tolist()
 

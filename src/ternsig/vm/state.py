@@ -181,8 +181,16 @@ class Machine:
 
     # ---- convenience for hosts and tests ---------------------------------------------------------
     def set_input(self, values) -> None:
-        """Raw i32 input (``load_input_i32``), no clamping."""
-        self.input = np.asarray(values, dtype=np.int64).astype(np.int32).ravel()
+        """Raw i32 input (``load_input_i32``), no clamping; values outside i32 are refused."""
+        if isinstance(values, np.ndarray) and values.dtype == np.int32:
+            self.input = values.ravel().copy()
+            return
+        try:
+            self.input = np.array(values, dtype=np.int32).ravel()
+        except (OverflowError, ValueError, TypeError):
+            from ..errors import TernsigError
+
+            raise TernsigError("input values must be integers in the i32 range") from None
 
     def set_target(self, values) -> None:
         """Target values, each clamped to [-255, 255] as ``Signal::from_signed_i32`` does."""
