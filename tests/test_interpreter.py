@@ -130,3 +130,11 @@ def test_random_instruction_words_only_produce_results(words, inp):
     r = it.run(fuel=500)
     assert r.status in (Status.HALT, Status.ENDED, Status.ERROR, Status.TRAP, Status.CONTINUE)
     assert r.kind != "internal", r.message
+
+
+def test_huge_register_declarations_are_refused_before_allocating():
+    from ternsig.errors import ValidationError
+
+    prog = Program([HALT], registers=[RegisterDef(0, "i32", (65535, 65535, 65535))])
+    with pytest.raises(ValidationError, match="limit"):
+        Interpreter(prog)

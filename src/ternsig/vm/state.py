@@ -25,6 +25,10 @@ THRESHOLD_MULTIPLIER = (1, 2, 4, 2**31 - 1)
 
 DOPAMINE_THRESHOLD = 76
 
+#: the largest register a program may declare (elements); the reference allocates whatever a
+#: (possibly hostile) file declares — see docs/deviations.md
+MAX_REGISTER_ELEMENTS = 1 << 24
+
 
 def _numel(shape) -> int:
     n = 1
@@ -166,6 +170,12 @@ class Machine:
     # ---- allocation -----------------------------------------------------------------------------
     def allocate(self, rdef: RegisterDef) -> None:
         bank, idx = reg_bank(rdef.reg), reg_index(rdef.reg)
+        n = _numel(rdef.shape)
+        if n > MAX_REGISTER_ELEMENTS or any(int(d) < 0 for d in rdef.shape):
+            from ..errors import ValidationError
+
+            raise ValidationError(f"register {rdef.name} declares shape {list(rdef.shape)} ({n:,} elements); "
+                                  f"the limit is {MAX_REGISTER_ELEMENTS:,}", rule="register-size")
         if bank == BANK_HOT:
             self.hot[idx] = HotBuffer.zeros(rdef.shape)
         elif bank == BANK_COLD:
