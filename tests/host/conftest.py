@@ -1,0 +1,127 @@
+"""Helpers that build a tiny brain directory in ``tmp_path`` from inline firmware strings.
+
+Every host test runs real firmware under a real :class:`~ternsig.host.brain.Brain`: the program
+yields, the default host fulfils, and the test checks the effect (registers the host wrote,
+substrate / IPC / bank / store state). ``brain_dir`` writes the files; ``make_brain`` also builds
+the brain (and boots it by default).
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import pytest
+
+from ternsig.host.brain import Brain
+from ternsig.isa.encoding import BANK_HOT, make_reg
+
+EXT_IDS = {"ternary": 0x0002, "activation": 0x0003, "learning": 0x0004, "neuro": 0x0005, "arch": 0x0006,
+           "orchestration": 0x0007, "lifecycle": 0x0008, "ipc": 0x0009, "test": 0x000A, "bank": 0x000B,
+           "pool": 0x000C}
+
+RegionSpec = Union[str, tuple[str, str], dict]
+
+
+def firmware(program: str, registers: str = "", *, role: Optional[str] = None) -> str:
+    """A firmware file: ``.requires`` is derived from the ``ext.`` names the program uses."""
+    used = sorted({m for m in re.findall(r"\b([a-z]+)\.[a-z_0-9]+", program) if m in EXT_IDS})
+    out = []
+    if role:
+        out.append(f".meta\n    name fw\n    role {role}\n")
+    if used:
+        out.append(".requires\n" + "".join(f"    {n} 0x{EXT_IDS[n]:04X}\n" for n in used))
+    if registers.strip():
+        out.append(".registers\n" + textwrap.indent(textwrap.dedent(registers).strip() + "\n", "    "))
+    out.append(".program\n" + textwrap.indent(textwrap.dedent(program).strip() + "\n", "    "))
+    return "\n".join(out)
+
+
+def brain_dir(root: Path, regions: dict[str, RegionSpec], *, config: str = "", boot_program: str = "halt",
+              boot_registers: str = "", files: Optional[dict[str, str]] = None) -> Path:
+    """Write ``root/brain`` with ``boot.ternsig`` and one firmware file per region.
+
+    ``regions`` maps a region name to its firmware text, to ``(firmware, options)`` where options
+    is the rest of the ``region`` line (``role=test input=@env budget=500``), or to a dict with
+    keys ``src`` and ``opts``. The default role is ``test`` (every layer allowed) so a firmware can
+    mix boot, runtime and learning instructions; pass ``role=...`` in options to change it.
+    """
+    d = root / "brain"
+    d.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, spec in regions.items():
+        if isinstance(spec, str):
+            src, opts = spec, ""
+        elif isinstance(spec, tuple):
+            src, opts = spec
+        else:
+            src, opts = spec["src"], spec.get("opts", "")
+        if "role=" not in opts:
+            opts = (opts + " role=test").strip()
+        (d / f"{name}.ternsig").write_text(src)
+        lines.append(f"region {name} firmware={name}.ternsig {opts}")
+    for fname, text in (files or {}).items():
+        (d / fname).write_text(text)
+    cfg = "\n".join(lines + [ln for ln in textwrap.dedent(config).splitlines() if ln.strip()])
+    boot = firmware(boot_program, boot_registers)
+    (d / "boot.ternsig").write_text(".config\n" + textwrap.indent(cfg + "\n", "    ") + "\n" + boot)
+    return d
+
+
+def make_brain(root: Path, regions: dict[str, RegionSpec], *, boot: bool = True, **kw) -> Brain:
+    d = brain_dir(root, regions, **{k: v for k, v in kw.items() if k in ("config", "boot_program",
+                                                                         "boot_registers", "files")})
+    b = Brain(d, state_dir=root / "state")
+    if boot:
+        b.boot()
+    return b
+
+
+def reopen(root: Path) -> Brain:
+    """A fresh Brain over the same directory and state (a restart)."""
+    b = Brain(root / "brain", state_dir=root / "state")
+    b.boot()
+    return b
+
+
+def hot(brain: Brain, region: str, index: int) -> list[int]:
+    """Contents of H[index] of a region's machine (after a tick)."""
+    buf = brain.region(region).machine.hot[index]
+    assert buf is not None, f"H{index} of {region} is not allocated"
+    return buf.data.tolist()
+
+
+def set_hot(brain: Brain, region: str, index: int, values) -> None:
+    from ternsig.vm.state import HotBuffer
+
+    arr = np.asarray(values, np.int32).ravel()
+    brain.region(region).machine.hot[index] = HotBuffer(arr.copy(), (len(arr),))
+
+
+def H(i: int) -> int:
+    return make_reg(BANK_HOT, i)
+
+
+def assert_clean(brain: Brain, *names: str) -> None:
+    """The named regions (all, by default) ran without a trap."""
+    for r in brain.regions:
+        if not names or r.name in names:
+            assert r.traps == 0, f"{r.name} trapped: {r.last_trap}"
+
+
+def assert_trapped(brain: Brain, region: str, *fragments: str) -> str:
+    """``region`` trapped with a message that names it, a pc and every fragment given."""
+    r = brain.region(region)
+    assert r.traps >= 1, f"{region} did not trap"
+    msg = r.last_trap or ""
+    assert f"region {region}" in msg and re.search(r"\bpc \d+", msg), msg
+    for f in fragments:
+        assert f in msg, f"{f!r} not in {msg!r}"
+    return msg
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path
