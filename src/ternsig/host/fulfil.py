@@ -275,7 +275,8 @@ def _init_thermo(b, r, op):
 
 @handles("SaveThermo")
 def _save_thermo(b, r, op):
-    cold = cold_buffer(r.machine, "SaveThermo", op.register)
+    # snapshot now: inside a transaction the save lands at commit, with the weights of this moment
+    cold = cold_buffer(r.machine, "SaveThermo", op.register).copy()
     b.transactional(r, lambda: b.store.save(r, cold))
 
 
@@ -298,7 +299,7 @@ def _load_weights(b, r, op):
 
 @handles("StoreWeights")
 def _store_weights(b, r, op):
-    cold = cold_buffer(r.machine, "StoreWeights", op.register)
+    cold = cold_buffer(r.machine, "StoreWeights", op.register).copy()   # snapshot (see SaveThermo)
     key = _key_for(r, op.key_id, "StoreWeights")
     b.transactional(r, lambda: b.store.save(r, cold, key))
 
