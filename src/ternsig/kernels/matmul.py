@@ -255,8 +255,18 @@ def _product_i32(a: np.ndarray, x: np.ndarray, amax: int) -> np.ndarray:
     return clamp_i32(mat_vec(a[:, :k], x, amax))
 
 
+#: below this many weights an int64 product beats the float path's bound checks and planes
+SMALL_MATRIX = 4096
+
+
 def ungated(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
-    """``sum_i w[o,i]*x[i]`` over ``i < len(x) <= in``, clamped to i32."""
+    """``sum_i w[o,i]*x[i]`` over ``i < len(x) <= in``, clamped to i32.
+
+    Small matrices use a cached int64 matrix: exact (|w·x| ≤ 255·2³¹ per term, so a row sum of
+    fewer than 2²⁴ terms cannot overflow int64) and cheaper than proving a float bound."""
+    if out * inn <= SMALL_MATRIX:
+        w = _cached(buf, "ungated_i64", out, inn, lambda: weight_matrix(buf, out, inn, np.int64))
+        return clamp_i32(w[:, : len(x)] @ x)
     v, vmax = _prep_ungated(buf, out, inn)
     return _product_i32(v, x, vmax)
 
