@@ -153,3 +153,15 @@ def test_example_brain_runs_learns_and_persists(tmp_path):
     for i in range(4):
         assert np.array_equal(b2.region("learner").machine.cold[i].mag, learner.cold[i].mag)
     assert len(b2.banks.get("episodic")) == len(b.banks.get("episodic"))
+
+
+def test_write_prefix_saturates_on_the_fast_path_and_the_array_path():
+    from ternsig.host.regio import write_prefix
+    from ternsig.vm.state import HotBuffer, Machine
+
+    m = Machine()
+    m.hot[0] = HotBuffer(np.zeros(3, np.int32), (3,))
+    write_prefix(m, "T", make_reg(BANK_HOT, 0), [2**40, -2**40])            # small list: fast path
+    assert m.hot[0].data.tolist() == [2**31 - 1, -2**31, 0] and m.hot[0].shape == (3,)
+    write_prefix(m, "T", make_reg(BANK_HOT, 1), np.array([2**40, 5, 6, 7, 8]))  # missing: allocated
+    assert m.hot[1].data.tolist() == [2**31 - 1, 5, 6, 7, 8]
