@@ -197,3 +197,24 @@ def test_bad_bank_input_traps_and_leaves_the_persisted_bank_intact(root, program
     b.save()
     assert Bank.from_bytes(path.read_bytes()).vectors.tolist() == Bank.from_bytes(before).vectors.tolist()
     assert not b.banks.get("episodic").meta[0].edges
+
+
+def test_query_top_k_equals_the_exact_integer_formula_with_stable_ties():
+    import math
+
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        n, k = int(rng.integers(1, 200)), int(rng.integers(1, 12))
+        v = rng.integers(-255, 256, (n, 64)) * (rng.random((n, 64)) < 0.5)
+        v[: n // 3] = v[0]                                          # many exact ties
+        bank = Bank("t", 64, max_entries=10_000)
+        bank.vectors, bank.ids = v.astype(np.int32), np.arange(n, dtype=np.int64)
+        q = rng.integers(-255, 256, 64) * (rng.random(64) < 0.6)
+        m = q != 0
+        ref = []
+        for i in range(n):
+            dot = sum(int(a) * int(c) for a, c in zip(v[i][m], q[m]))
+            d = math.isqrt(sum(int(a) ** 2 for a in v[i][m]) * sum(int(c) ** 2 for c in q[m]))
+            ref.append(0 if d == 0 else (abs(dot) * 256 // d) * (1 if dot >= 0 else -1))   # Rust `/` truncates
+        order = sorted(range(n), key=lambda i: (-ref[i], i))[:k]
+        assert bank.query(q, k) == [(i, ref[i]) for i in order], trial
