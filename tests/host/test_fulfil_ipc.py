@@ -114,9 +114,10 @@ def test_regions_waiting_at_different_barriers_are_trapped_not_hung(root):
     b = make_brain(root, {"a": firmware("ipc.barrier_wait 1\nhalt"), "b": firmware("ipc.barrier_wait 2\nhalt"),
                           "c": firmware("lifecycle.tick_read H0\nstore_output H0\nhalt")})
     b.tick()
-    for name in ("a", "b"):    # (the deadlock trap names the region and the barriers, no pc: reported)
+    for name in ("a", "b"):    # the deadlock trap names the region, pc, op and the barriers
         r = b.region(name)
-        assert r.traps == 1 and r.last_trap.startswith(f"region {name}: deadlock") and "[1, 2]" in r.last_trap
+        assert r.traps == 1 and r.last_trap.startswith(f"region {name}: pc 0: BarrierWait: deadlock")
+        assert "[1, 2]" in r.last_trap
     assert_clean(b, "c")
     assert b.region("c").output.tolist() == [1] and not b.ipc.barriers
 

@@ -164,7 +164,6 @@ def test_key_id_is_read_from_the_param_register(root):
     assert stored(b, "r.w1") == [1, 2, 3, 4, 5, 6] and stored(b, "r.w0") is None
 
 
-@pytest.mark.xfail(strict=True, reason="brain.py does not yet preload P[id] = id from the key table (reported)")
 def test_brain_preloads_key_ids_into_param_registers(root):
     b = one(root, "lifecycle.store_weights C0, 3\nhalt", KEYED, config="key r 3=r.w1")
     set_weights(b, "r", 0, [1, 2, 3, 4, 5, 6])

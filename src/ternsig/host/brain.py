@@ -100,6 +100,9 @@ class Brain:
             r = Region(i, decl.name, path, program, interp, decl.role, list(decl.inputs),
                        budget=decl.budget or self.config.budget)
             r.keys = dict(self.config.keys.get(decl.name, {}))
+            for kid in r.keys:            # P[id] holds key id `id` (seed 004: the host pre-loads key ids)
+                if 0 <= kid < 64:
+                    interp.m.param[kid] = kid
             r.models = {s: self.dir / f for s, f in self.config.models.get(decl.name, {}).items()}
             r.bank_slots = dict(self.config.banks.get(decl.name, {}))
             self.regions.append(r)
@@ -241,7 +244,10 @@ class Brain:
                     self._serve(r, res.op)
                 except TernsigError as exc:
                     ins = r.program.instructions[interp.pc - 1] if interp.pc else None
-                    self._trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {res.op.op_name}: {exc}")
+                    text = str(exc)
+                    if not text.startswith(res.op.op_name):
+                        text = f"{res.op.op_name}: {text}"
+                    self._trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {text}")
                     return "done", interp.steps - before
                 if r.waiting_barrier is not None:
                     return "blocked", interp.steps - before
@@ -311,7 +317,8 @@ class Brain:
                 for r in blocked:
                     self.ipc.release(r.waiting_barrier)
                     r.waiting_barrier = None
-                    self._trap(r, f"region {r.name}: deadlock: regions wait at different barriers {sorted(barriers)}")
+                    self._trap(r, f"region {r.name}: pc {r.interp.pc - 1}: BarrierWait: deadlock: regions wait "
+                                  f"at different barriers {sorted(barriers)}")
                 pending = []
         result = self._score(sample)
         if self.telemetry is not None:
