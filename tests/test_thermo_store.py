@@ -15,6 +15,7 @@ from ternsig.errors import FormatError
 from ternsig.signal import Signal
 from ternsig.thermo import DeltaType, Signals, Thermogram, Timestamp, decode, encode
 from ternsig.thermo import store
+from ternsig import atomicio
 from ternsig.thermo.store import ThermoFile, atomic_write, load, save, stale_temps
 
 
@@ -46,7 +47,7 @@ def test_failed_replace_keeps_old_file_and_removes_temp(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(store.os, "replace", boom)
+    monkeypatch.setattr(atomicio.os, "replace", boom)   # the atomic writer lives in ternsig.atomicio
     with pytest.raises(OSError):
         save(_thermo(2), p)
     assert p.read_bytes() == GOOD and os.listdir(tmp_path) == ["w.thermo"]

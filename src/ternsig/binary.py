@@ -8,11 +8,10 @@ The layouts are described for users in docs/formats.md.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
+from .atomicio import atomic_write
 from .binfmt.layout import (CHECKSUM_KINDS, LEGACY_HEADER_SIZE, TVMR_HEADER_SIZE, LegacyHeader,
                             TvmrHeader, reference_checksum, xxh64_checksum)
 from .binfmt.reader import Header, deserialize, read_tvmr
@@ -37,43 +36,7 @@ def write_file(path: PathLike, program: Program, checksum: str = "reference", *,
     one, never a torn mix. An existing file's permission bits are kept; a new file gets 0o644.
     Serialization errors are raised before anything touches the disk.
     """
-    data = serialize(program, checksum, lossy=lossy)
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(directory)
-    return len(data)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; platforms that cannot open a directory (Windows) skip it."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    return atomic_write(path, serialize(program, checksum, lossy=lossy))
 
 
 def read_file(path: PathLike) -> Program:

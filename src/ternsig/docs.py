@@ -1,9 +1,9 @@
 """Generate docs/isa.md from the instruction tables (the tables are the only source of truth)."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from .atomicio import atomic_write
 
 from .isa.spec import ExtensionTable, Layer
 
@@ -60,11 +60,4 @@ def isa_reference() -> str:
 
 
 def write_isa_reference(path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(isa_reference())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(Path(path), isa_reference().encode(), make_parents=True)

@@ -9,8 +9,6 @@ Banks persist atomically (temp file, fsync, rename) with an xxh64 checksum verif
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 import xxhash
 
+from ..atomicio import atomic_write
 from ..errors import FormatError, HostError
 from ..intmath import tdiv_arr, wrap_i32
 from .fulfil import handles
@@ -215,26 +214,6 @@ class Bank:
         return b
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
 class BankSet:
     """The brain's banks by name; regions address them through their bank slot table."""
 
@@ -263,7 +242,7 @@ class BankSet:
 
     def save_all(self) -> None:
         for name, b in self.banks.items():
-            atomic_write(self.dir / f"{name}.bank", b.to_bytes())
+            atomic_write(self.dir / f"{name}.bank", b.to_bytes(), make_parents=True)
 
     def consolidation_pass(self, tick: int, urgency: int) -> None:
         for b in self.banks.values():

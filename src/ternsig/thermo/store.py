@@ -9,87 +9,19 @@ binary path) the SHA-256 hash chain; anything damaged raises :class:`FormatError
 """
 from __future__ import annotations
 
-import os
-import re
-import secrets
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..atomicio import TMP_SUFFIX, atomic_write, stale_temps  # noqa: F401  (re-exported)
 from ..errors import FormatError
 from .format import encode, load_bytes
 from .model import Thermogram
 from .timestamp import Timestamp
 
-TMP_SUFFIX = ".tmp"
-
-
-def _tmp_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}{TMP_SUFFIX}")
-
-
-def _tmp_pattern(target: Path) -> re.Pattern[str]:
-    return re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]{{12}}{re.escape(TMP_SUFFIX)}$")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def stale_temps(target: Path | str) -> list[Path]:
-    """Temp files left next to ``target`` by savers that died (their pid no longer exists)."""
-    target = Path(target)
-    pat = _tmp_pattern(target)
-    out = []
-    if target.parent.is_dir():
-        for p in target.parent.iterdir():
-            m = pat.match(p.name)
-            if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-                out.append(p)
-    return sorted(out)
-
-
-def _fsync_dir(d: Path) -> None:
-    fd = os.open(d, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(target: Path | str, data: bytes) -> None:
-    """Write ``data`` to ``target`` so that a crash at any moment leaves old or new, never torn."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for p in stale_temps(target):
-        p.unlink(missing_ok=True)
-    tmp = _tmp_name(target)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
 def save(t: Thermogram, path: Path | str) -> int:
     """Encode and atomically write; returns the file size."""
     data = encode(t)
-    atomic_write(path, data)
+    atomic_write(path, data, make_parents=True)
     return len(data)
 
 
