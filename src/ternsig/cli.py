@@ -13,18 +13,9 @@ EXAMPLES = Path(__file__).parent / "examples"
 
 
 def _load_program(path: Path):
-    """A `.ternsig` source or a `.tvmr`/`TERN` binary → Program."""
-    from .asm import assemble
-    from .binary import deserialize
+    from .loader import load_program_file
 
-    data = path.read_bytes()
-    if data[:4] in (b"TVMR", b"TERN"):
-        return deserialize(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TernsigError(f"{path}: neither a TVMR binary nor UTF-8 source (byte {exc.start})") from None
-    return assemble(text, source_name=str(path))
+    return load_program_file(path)
 
 
 def _parse_ints(text: str) -> list[int]:

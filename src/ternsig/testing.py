@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, TextIO
 
 from .errors import TernsigError
+from .loader import load_program_file as load_program
 from .isa.encoding import Instruction, reg_name
 from .program import Program
 from .vm.interpreter import Interpreter
@@ -222,22 +223,6 @@ def run_test_program(program: Program, path: str = "<program>", *, inputs: Optio
 
 
 # ---- files and the report ----------------------------------------------------------------------------------
-
-def load_program(path: Path) -> Program:
-    """A ``.ternsig`` source or a TVMR/TERN binary → Program."""
-    data = path.read_bytes()
-    if data[:4] in (b"TVMR", b"TERN"):
-        from .binary import deserialize
-
-        return deserialize(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TernsigError(f"neither a TVMR binary nor UTF-8 source (byte {exc.start})") from None
-    from .asm import assemble
-
-    return assemble(text, source_name=str(path))
-
 
 def _sidecar(path: Path) -> Optional[dict[str, Any]]:
     side = path.with_name(path.stem + ".input.json")
