@@ -30,6 +30,9 @@ TABLE = ExtensionTable(0x0002, "ternary", (1, 0, 0),
                        doc="Signal (ternary) operations: gated matmul, bias, embeddings, quantisation, packing.")
 
 R = Layer.RUNTIME
+#: instructions that write cold registers (weights) belong to the learning layer: seed 003's
+#: privilege matrix lets only layer 4 write weights
+L = Layer.LEARNING
 _RRR = "reg@A reg@B reg@C"
 _RR = "reg@A reg@B"
 
@@ -114,7 +117,7 @@ def gate_update(m: Machine, a: int, b: int, c: int, d: int) -> None:
     m.hot[a & 0x3F] = core_t.gate_update(gate.data, upd.data, state.data)
 
 
-@TABLE.op(0x0007, "quantize", _RR, R,
+@TABLE.op(0x0007, "quantize", _RR, L,
           "Cold A = signals of H(B): polarity sign(v), magnitude (|v| >> 8) truncated to u8; shape [n].")
 def quantize(m: Machine, a: int, b: int, c: int, d: int) -> None:
     src = _hot(m, b & 0x3F).data.astype(np.int64)
@@ -135,7 +138,7 @@ def pack_ternary(m: Machine, a: int, b: int, c: int, d: int) -> None:
     m.hot[a & 0x3F] = HotBuffer(packed, (words,))
 
 
-@TABLE.op(0x0009, "unpack_ternary", _RR, R,
+@TABLE.op(0x0009, "unpack_ternary", _RR, L,
           "Cold A = 4 signals per word of H(B) (bits 0..7): 0b01 → +128, 0b10 → −128, else 0.")
 def unpack_ternary(m: Machine, a: int, b: int, c: int, d: int) -> None:
     words = _hot(m, b & 0x3F).data.astype(np.int64)
@@ -151,7 +154,7 @@ def _updates(m: Machine, a: int, b: int) -> tuple[ColdBuffer, np.ndarray, int]:
     return w, upd, min(len(upd), len(w.pol))
 
 
-@TABLE.op(0x000A, "apply_polarity", _RR, R,
+@TABLE.op(0x000A, "apply_polarity", _RR, L,
           "Cold A polarity = +1 where H(B) > 0, −1 where < 0, unchanged where 0 (magnitude kept).")
 def apply_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w, upd, n = _updates(m, a, b)
@@ -162,7 +165,7 @@ def apply_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w.touch()
 
 
-@TABLE.op(0x000B, "apply_magnitude", _RR, R, "Cold A magnitude = clamp(H(B), 0, 255) (polarity kept).")
+@TABLE.op(0x000B, "apply_magnitude", _RR, L, "Cold A magnitude = clamp(H(B), 0, 255) (polarity kept).")
 def apply_magnitude(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w, upd, n = _updates(m, a, b)
     mag = w.mag.copy()
@@ -171,7 +174,7 @@ def apply_magnitude(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w.touch()
 
 
-@TABLE.op(0x000C, "threshold_polarity", _RR, R,
+@TABLE.op(0x000C, "threshold_polarity", _RR, L,
           "Where |H(B)| > 2·magnitude and its sign differs from the polarity: flip, magnitude = 30.")
 def threshold_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     pressure = _hot(m, b & 0x3F).data
