@@ -78,15 +78,15 @@ def prepare_program(source: str, role: Optional[str] = None, *, registry: Any = 
         raise ReloadRejected("incomplete: the program has no instructions")
     if role is not None and program.role is not None and program.role != role:
         raise ReloadRejected(f"declares role {program.role!r} but runs as a {role!r} region")
-    errors = [d for d in validate_program(program, role, registry) if d.level == ERROR]
-    if errors:
-        raise ReloadRejected(f"does not validate: {errors[0]}")
     eff_role = role or program.role
     if eff_role:
         try:
             check_program(program, eff_role, source_name or "program", registry)
         except TernsigError as exc:
             raise ReloadRejected(f"refused by the {eff_role} policy: {exc}") from None
+    errors = [d for d in validate_program(program, eff_role, registry) if d.level == ERROR]
+    if errors:
+        raise ReloadRejected(f"does not validate: {errors[0]}")
     last = program.instructions[-1]
     if require_terminator and not (last.ext_id == 0 and last.opcode in TERMINATORS):
         line = program.lines[-1] if program.lines else None

@@ -1,0 +1,245 @@
+"""Hot reload: verification before swap, state kept across a swap, the watcher and the dev loop."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ternsig.reload import (HotReloader, ReloadRejected, ReloadTarget, apply_reload, prepare_program,
+                            run_watch, swap_program)
+from ternsig.vm.interpreter import Interpreter
+
+SRC = """\
+.meta
+    name demo
+    role runtime
+
+.registers
+    C0: ternary[2, 4]  key="demo.w"
+    C1: ternary[4]
+    H0: i32[4]
+    H1: i32[2]
+
+.program
+    load_input H0
+    ternary_matmul H1, C0, H0
+    shift H1, H1, {shift}
+    store_output H1
+    halt
+"""
+
+
+def src(shift=0, **repl):
+    s = SRC.format(shift=shift)
+    for a, b in repl.items():
+        s = s.replace(a.replace("_", " "), b)
+    return s
+
+
+def make_interp(text=None):
+    it = Interpreter(prepare_program(text or src(), "runtime"))
+    m = it.m
+    c0 = m.cold[0]
+    c0.pol[:] = [1, -1, 1, 0, 1, 1, -1, 1]
+    c0.mag[:] = [10, 20, 30, 0, 5, 6, 7, 8]
+    c0.temps = np.array([3, 3, 3, 3, 0, 0, 1, 2], np.uint8)
+    c0.touch()
+    m.pressure[0] = np.arange(8, dtype=np.int32)
+    m.cold[1].pol[:] = [1, 1, -1, -1]
+    m.cold[1].mag[:] = 9
+    return it
+
+
+def run(it, x=(1, 2, 3, 4)):
+    it.m.pc = 0
+    it.load_input(x)
+    res = it.run(fuel=10_000)
+    assert res.ok, res
+    return it.output()
+
+
+# ---- verification ---------------------------------------------------------------------------------
+
+def test_truncated_sources_are_refused():
+    text = src()
+    refused = 0
+    for cut in range(len(text)):
+        try:
+            p = prepare_program(text[:cut], "runtime")
+        except ReloadRejected:
+            refused += 1
+            continue
+        # whatever passes is the complete program (only trailing whitespace/comments were cut)
+        assert p.instructions == prepare_program(text, "runtime").instructions
+    assert refused >= len(text) - 2
+
+
+@pytest.mark.parametrize("text,why", [
+    (src(**{"role_runtime": "role learning"}), "declares role 'learning'"),
+    (src().replace("halt", "grow_neuron C0, 1, 3\n    halt"), "policy"),
+    (src().replace("load_input H0", "loop 3\n    load_input H0"), "loop"),
+    (src().replace("halt", ""), "does not end with halt"),
+    (src().replace("shift H1, H1, 0", "shift H1, H1,"), "does not assemble"),
+])
+def test_prepare_rejects(text, why):
+    with pytest.raises(ReloadRejected) as ei:
+        prepare_program(text, "runtime")
+    assert why in ei.value.reason
+
+
+# ---- swapping -------------------------------------------------------------------------------------------
+
+def test_swap_keeps_weights_temperatures_and_pressure():
+    it = make_interp()
+    before = run(it)
+    c0 = it.m.cold[0]
+    rep = swap_program(it, prepare_program(src(shift=1), "runtime"))
+    assert it.m.cold[0] is c0                     # same buffer: weights, temps, usage survive
+    assert it.m.cold[0].temps.tolist() == [3, 3, 3, 3, 0, 0, 1, 2]
+    assert it.m.pressure[0].tolist() == list(range(8))
+    assert it.m.cold[1].mag.tolist() == [9] * 4   # unkeyed, same index and shape
+    assert set(rep.kept) == {"C0", "C1"} and rep.dropped == [] and rep.cold_preserved
+    assert it.pc == 0
+    assert run(it) == [v >> 1 for v in before]
+
+
+def test_swap_moves_keyed_register_and_drops_changed_shapes():
+    it = make_interp()
+    text = src().replace("C0: ternary[2, 4]", "C5: ternary[2, 4]").replace("C1: ternary[4]", "C1: ternary[8]") \
+        .replace("H1, C0, H0", "H1, C5, H0")
+    rep = swap_program(it, prepare_program(text, "runtime"))
+    assert it.m.cold[0] is None and it.m.cold[5].temps is not None
+    assert it.m.pressure[5].tolist() == list(range(8))
+    assert rep.kept == ["C5 (from C0)"]
+    assert rep.dropped == ["C1 (shape [4] → [8])"] and rep.fresh == ["C1"]
+    assert it.m.cold[1].mag.tolist() == [0] * 8
+
+
+def test_swap_keeps_grown_register_when_declaration_unchanged():
+    it = make_interp()
+    c0 = it.m.cold[0]           # structural plasticity grew C0 by one row
+    c0.pol = np.concatenate((c0.pol, np.ones(4, np.int8)))
+    c0.mag = np.concatenate((c0.mag, np.ones(4, np.uint8)))
+    c0.temps = np.concatenate((c0.temps, np.zeros(4, np.uint8)))
+    c0.shape = (3, 4)
+    c0.touch()
+    rep = swap_program(it, prepare_program(src(shift=2), "runtime"))
+    assert it.m.cold[0] is c0 and it.m.cold[0].shape == (3, 4) and "C0" in rep.kept
+    # but a changed declaration with another shape starts fresh
+    rep = swap_program(it, prepare_program(src().replace("ternary[2, 4]", "ternary[2, 2]"), "runtime"))
+    assert rep.dropped == ["C0 (shape [3, 4] → [2, 2])"]
+
+
+def test_reference_would_lose_temperatures():
+    """Deviation pin (docs/deviations.d/reload.md): the reference re-creates cold buffers on
+    reload and copies back only weights; here the temperatures of a kept register survive."""
+    it = make_interp()
+    swap_program(it, prepare_program(src(shift=3), "runtime"))
+    assert it.m.cold[0].temps is not None and int(it.m.cold[0].temps.max()) == 3
+
+
+def test_apply_reload_refuses_new_thermogram_after_boot():
+    it = make_interp()
+    region = SimpleNamespace(name="r", role="runtime", interp=it, program=it.program, machine=it.m,
+                             firmware=Path("r.ternsig"))
+    from ternsig.safety.policy import check_program
+
+    brain = SimpleNamespace(frozen=True, region=lambda n: region,
+                            validate_for_role=lambda p, role, what: check_program(p, role, what))
+    with pytest.raises(ReloadRejected, match="frozen"):
+        apply_reload(brain, "r", prepare_program(src().replace('key="demo.w"', 'key="demo.new"'), "runtime"))
+    rep = apply_reload(brain, "r", prepare_program(src(shift=1), "runtime"))
+    assert region.program is it.program and "C0" in rep.kept
+
+
+# ---- the watcher -----------------------------------------------------------------------------------------------
+
+def _wait(reloader, until, timeout=2.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        reloader.check()
+        if until():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+@pytest.mark.parametrize("backend", [False, True])
+def test_reloader_swaps_and_keeps_last_good(tmp_path, backend):
+    if backend:
+        pytest.importorskip("watchfiles")
+    f = tmp_path / "demo.ternsig"
+    f.write_text(src())
+    it = make_interp(f.read_text())
+    events = []
+    r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=backend,
+                    debounce=0.03, report=events.append)
+    try:
+        assert r.watcher.backend == ("watchfiles" if backend else "polling")
+        base = run(it)
+        f.write_text(src(shift=1))
+        assert _wait(r, lambda: r.swaps == 1)
+        assert run(it) == [v >> 1 for v in base]
+        # a half-written version: the old program keeps running, the failure is reported once
+        f.write_text(src(shift=2)[:-12])
+        assert _wait(r, lambda: r.rejections == 1)
+        assert run(it) == [v >> 1 for v in base]
+        f.write_text(src(shift=2)[:-13])     # same failure (same line), different bytes
+        assert _wait(r, lambda: r.rejections == 2)
+        assert [e.ok for e in events] == [True, False] and r.suppressed == 1
+        assert "does not assemble" in events[1].reason and ":15:" in events[1].reason
+        f.write_text(src(shift=2))
+        assert _wait(r, lambda: r.swaps == 2)
+        assert run(it) == [v >> 2 for v in base]
+        assert it.m.cold[0].temps.tolist() == [3, 3, 3, 3, 0, 0, 1, 2]
+    finally:
+        r.close()
+
+
+def test_unchanged_content_is_not_reloaded(tmp_path):
+    f = tmp_path / "demo.ternsig"
+    f.write_text(src())
+    it = make_interp(f.read_text())
+    r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False)
+    f.write_text(src())            # same bytes, new mtime
+    assert not _wait(r, lambda: r.swaps > 0, timeout=0.2)
+
+
+def test_trailing_debounce_mode_waits(tmp_path):
+    f = tmp_path / "demo.ternsig"
+    f.write_text(src())
+    it = make_interp(f.read_text())
+    r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False,
+                    eager=False, debounce=0.08)
+    f.write_text(src(shift=1))
+    t0 = time.monotonic()
+    assert _wait(r, lambda: r.swaps == 1)
+    assert time.monotonic() - t0 >= 0.07
+
+
+def test_run_watch_dev_loop(tmp_path):
+    f = tmp_path / "demo.ternsig"
+    f.write_text(src())
+    out = io.StringIO()
+    done = threading.Event()
+
+    def editor():
+        time.sleep(0.15)
+        f.write_text(src(shift=1)[:-20])        # half-written: refused, once
+        time.sleep(0.15)
+        f.write_text(src(shift=1))
+        time.sleep(0.2)
+        done.set()
+
+    threading.Thread(target=editor, daemon=True).start()
+    rc = run_watch(tmp_path, out, stop=done.is_set, tick_interval=0.005, debounce=0.03, use_watchfiles=False)
+    text = out.getvalue()
+    assert rc == 0
+    assert "loaded demo.ternsig" in text and "reloaded demo.ternsig" in text
+    assert text.count("kept the last good demo.ternsig") == 1
+    assert run_watch(tmp_path / "nope", io.StringIO()) == 2
