@@ -228,6 +228,35 @@ class Brain:
         r.status = STATUS_IDLE
         self.log_event(r, 2, [], note=message)
 
+    # ---- layer 4 enforcement: weights change only under dopamine, and only HOT weights ------------
+    def _weights_before(self, r: Region) -> Optional[list[tuple[int, np.ndarray, np.ndarray]]]:
+        if r.role != "learning":
+            return None
+        return [(i, c.pol.copy(), c.mag.copy()) for i, c in enumerate(r.machine.cold) if c is not None]
+
+    def _check_weights(self, r: Region, before, dopamine: int) -> None:
+        """Revert and trap weight writes the learning layer may not make (seed 003, anti-devolve):
+        any write while dopamine is below the learning threshold, and writes to non-HOT weights."""
+        if before is None:
+            return
+        from ..vm.state import DOPAMINE_THRESHOLD
+
+        for i, pol, mag in before:
+            c = r.machine.cold[i]
+            if c is None or len(c.pol) != len(pol):
+                continue                      # structure changes are the journal's business
+            changed = (c.pol != pol) | (c.mag != mag)
+            if dopamine < DOPAMINE_THRESHOLD:
+                bad, rule = changed, f"dopamine {dopamine} is below the learning threshold {DOPAMINE_THRESHOLD}"
+            elif c.temps is not None:
+                bad, rule = changed & (c.temps[: len(changed)] != 0), "only HOT weights may learn"
+            else:
+                continue
+            if bad.any():
+                c.pol[bad], c.mag[bad] = pol[bad], mag[bad]
+                c.touch()
+                self._trap(r, f"region {r.name}: policy: C{i}: {int(bad.sum())} weight write(s) reverted: {rule}")
+
     def _step_region(self, r: Region, fuel: int) -> tuple[str, int]:
         """Run ``r`` until it finishes, blocks at a barrier or spends ``fuel``.
         Returns (state, instructions used): state is "done" or "blocked"."""
@@ -264,8 +293,10 @@ class Brain:
         try:
             self._prepare(r, None)
             r.status = STATUS_FIRING
+            before = self._weights_before(r)
             state, used = self._step_region(r, r.budget)
             r.executed += used
+            self._check_weights(r, before, r.machine.chem.dopamine)
             if state == "blocked":
                 raise HostError(f"RegionFire: region {r.name!r} blocked at a barrier while fired")
             r.output = r.machine.output.copy()
@@ -288,6 +319,7 @@ class Brain:
         for r in live:
             r.status = STATUS_ACTIVE
         started: set[int] = set()
+        guards: dict[int, Any] = {}
         while pending:
             blocked = []
             for r in pending:
@@ -297,12 +329,14 @@ class Brain:
                 if r.id not in started:      # inputs are taken when the region starts (declaration order)
                     started.add(r.id)
                     self._prepare(r, sample)
+                    guards[r.id] = (self._weights_before(r), r.machine.chem.dopamine)
                 state, used = self._step_region(r, fuel_left[r.id])
                 fuel_left[r.id] -= used
                 r.executed += used
                 if state == "blocked":
                     blocked.append(r)
                 else:
+                    self._check_weights(r, *guards.pop(r.id))
                     r.output = r.machine.output.copy()
             if not blocked:
                 break
