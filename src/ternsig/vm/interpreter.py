@@ -77,7 +77,15 @@ class Interpreter:
             spec = table.by_opcode.get(ins.opcode)
             if spec is None or spec.handler is None:
                 return _fault(table.unknown_opcode_message(ins.opcode))
-        return partial(spec.handler, self.m, ins.a, ins.b, ins.c, ins.d)
+        handler = spec.handler
+        specialise = getattr(handler, "specialise", None)
+        if specialise is not None:
+            # a handler may pick, once, a closure for these exact operand bytes (bank checks
+            # done, register indices masked); it behaves exactly as the handler would
+            fast = specialise(self.m, ins.a, ins.b, ins.c, ins.d)
+            if fast is not None:
+                return fast
+        return partial(handler, self.m, ins.a, ins.b, ins.c, ins.d)
 
     def patch(self, index: int, ins: Instruction) -> None:
         """Replace one instruction of the loaded program (and its decoded form)."""
@@ -148,10 +156,25 @@ class Interpreter:
         executed = 0
         pc = m.pc
         try:
-            while True:
-                pc = m.pc
-                if pc >= n:
-                    return ENDED
+            if budget < 0:
+                # the common case, kept lean: no fuel test per instruction
+                while pc < n:
+                    m.pc = pc + 1
+                    r = code[pc]()
+                    executed += 1
+                    if r is not None:
+                        if r is HALT:
+                            return HALT
+                        if r is not BREAK:
+                            if isinstance(r, StepResult):
+                                return r
+                            if stop_on_yield:
+                                return StepResult(Status.YIELD, op=r, pc=m.pc)
+                            if host is not None and not host(r, m):
+                                return HALT
+                    pc = m.pc
+                return ENDED
+            while pc < n:
                 m.pc = pc + 1
                 r = code[pc]()
                 executed += 1
@@ -167,6 +190,8 @@ class Interpreter:
                             return HALT
                 if executed == budget:
                     return self._fuel_trap(executed)
+                pc = m.pc
+            return ENDED
         except Exception as exc:
             return self._failure(exc, pc)
         finally:

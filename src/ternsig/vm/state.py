@@ -37,27 +37,93 @@ def _numel(shape) -> int:
     return n
 
 
-class HotBuffer:
-    """An i32 activation register: flat int32 data with a logical shape."""
+#: registers up to this many elements are created as (and fast paths keep them as) tuples of
+#: Python ints: below it Python integer arithmetic costs less than one NumPy call (~1 µs)
+SMALL = 32
 
-    __slots__ = ("data", "shape")
+
+class HotBuffer:
+    """An i32 activation register: flat int32 data with a logical shape.
+
+    Two backings, one value. A register is either an int32 ndarray or, for small registers
+    written by the interpreter's fast paths, an immutable tuple of Python ints (``_t``): tiny
+    registers then never pay NumPy's per-call overhead. ``data`` always returns the ndarray
+    (built on first use); because the caller may mutate that array in place, handing it out
+    drops the tuple, so the array becomes the only truth. Internal read-only users call
+    :meth:`view` (keeps the tuple) or :meth:`ints` (Python ints, never cached from an array that
+    may have been handed out). Tuples are immutable, so two registers sharing one never share
+    storage in the reference's sense.
+    """
+
+    __slots__ = ("_a", "_t", "shape")
 
     def __init__(self, data: np.ndarray, shape: Optional[tuple[int, ...]] = None):
-        self.data = data
+        self._a = data
+        self._t: Optional[tuple[int, ...]] = None
         self.shape = tuple(shape) if shape is not None else (len(data),)
 
     @classmethod
+    def of_ints(cls, values: tuple[int, ...], shape: tuple[int, ...]) -> "HotBuffer":
+        """A tuple-backed register; every value must already be in the i32 range."""
+        return hot_of(values, tuple(shape))
+
+    @property
+    def data(self) -> np.ndarray:
+        a = self._a
+        if a is None:
+            a = self._a = np.array(self._t, np.int32)
+        self._t = None                      # the caller may write into the array
+        return a
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self._a = value
+        self._t = None
+
+    def view(self) -> np.ndarray:
+        """The values as an int32 ndarray that the caller must not modify."""
+        a = self._a
+        if a is None:
+            a = self._a = np.array(self._t, np.int32)
+        return a
+
+    def ints(self):
+        """The values as a sequence of Python ints (a tuple, or a fresh list from the array)."""
+        t = self._t
+        return t if t is not None else self._a.tolist()
+
+    @classmethod
     def zeros(cls, shape) -> "HotBuffer":
-        return cls(np.zeros(_numel(shape), np.int32), tuple(shape))
+        n = _numel(shape)
+        if n <= SMALL:
+            return cls.of_ints((0,) * n, tuple(shape))
+        return cls(np.zeros(n, np.int32), tuple(shape))
 
     def __len__(self) -> int:
-        return len(self.data)
+        t = self._t
+        return len(t) if t is not None else len(self._a)
 
     def copy(self) -> "HotBuffer":
-        return HotBuffer(self.data.copy(), self.shape)
+        t = self._t
+        if t is not None:
+            return HotBuffer.of_ints(t, self.shape)
+        return HotBuffer(self._a.copy(), self.shape)
 
     def __repr__(self) -> str:
-        return f"HotBuffer(shape={list(self.shape)}, data={self.data.tolist()!r})"
+        return f"HotBuffer(shape={list(self.shape)}, data={list(self.ints())!r})"
+
+
+_new_hot = object.__new__
+
+
+def hot_of(values: tuple[int, ...], shape: tuple[int, ...]) -> HotBuffer:
+    """Fast constructor of a tuple-backed register (``values`` in the i32 range, ``shape`` a tuple):
+    the interpreter's fast paths build one per instruction, so it skips ``__init__``."""
+    h = _new_hot(HotBuffer)
+    h._a = None
+    h._t = values
+    h.shape = shape
+    return h
 
 
 class ColdBuffer:

@@ -73,7 +73,10 @@ def _all_zero(m, a) -> bool:
     if a >= 64:
         return True
     h = m.hot[a]
-    return h is None or not h.data.any()
+    if h is None:
+        return True
+    t = h._t
+    return not any(t) if t is not None else not h._a.any()
 
 
 @CORE.implements("if_zero")

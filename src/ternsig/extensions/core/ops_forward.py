@@ -17,17 +17,23 @@ allocated").
 """
 from __future__ import annotations
 
+from operator import add as _add_op, sub as _sub_op
 from typing import Optional
 
 import numpy as np
 
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN
-from ...vm.state import HotBuffer
+from ...vm.state import SMALL, HotBuffer, hot_of
 from .table import CORE
 
 _I64 = np.int64
 _I32 = np.int32
+
+# Fast paths. Registers of at most SMALL elements are computed with Python ints and stored as
+# tuples (HotBuffer.of_ints): below that size one NumPy call (~1 µs) costs more than the whole
+# Python computation. Each fast path is the NumPy formulation below it, element for element
+# (tests/test_perf_equivalence.py compares them over random values and the i32 limits).
 
 
 def _src(m, b: int) -> HotBuffer:
@@ -49,41 +55,172 @@ def _sat(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, I32_MIN), I32_MAX).astype(_I32)
 
 
+def sat_ints(vals: tuple) -> tuple:
+    """A tuple of Python ints saturated to i32 (returned as is when already in range)."""
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        return tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
+    return vals
+
+
+def wrap_ints(vals: tuple) -> tuple:
+    """A tuple of Python ints wrapped to i32 (Rust ``as i32``)."""
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        return tuple([((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000 for v in vals])
+    return vals
+
+
+def small_ints(h: HotBuffer):
+    """The register's values as Python ints when it is small (tuple-backed or ≤ SMALL), else None."""
+    t = h._t
+    if t is not None:
+        return t
+    a = h._a
+    return a.tolist() if len(a) <= SMALL else None
+
+
+def _head_ints(h: HotBuffer, n: int):
+    """The first ``n`` (or fewer) values as Python ints."""
+    t = h._t
+    return t if t is not None else h._a[:n].tolist()
+
+
+# ---- add ------------------------------------------------------------------------------------------
+
+def _add_hot(m, ai: int, bi: int, ci: int) -> None:
+    """H[ai] = H[bi] + H[ci] saturating over the shared prefix; the rest of the source is kept."""
+    hot = m.hot
+    src = hot[bi]
+    if src is None:
+        raise ExecFault("Source not allocated")
+    other = hot[ci]
+    if other is None:
+        raise ExecFault("Other not allocated")
+    st = src._t
+    if st is None:
+        a = src._a
+        if len(a) > SMALL:
+            _add_hot_np(m, ai, src, other)
+            return
+        st = a.tolist()
+    ns = len(st)
+    ot = _head_ints(other, ns)
+    if ns == 1 and ot:
+        v = st[0] + ot[0]
+        r = (v,) if I32_MIN <= v <= I32_MAX else ((I32_MAX,) if v > 0 else (I32_MIN,))
+    else:
+        r = tuple(map(_add_op, st, ot))
+        if len(ot) < ns:
+            r += tuple(st[len(ot):])
+        r = sat_ints(r)
+    hot[ai] = hot_of(r, src.shape)
+
+
+def _add_hot_np(m, ai: int, src: HotBuffer, other: HotBuffer) -> None:
+    sd, od = src.view(), other.view()
+    n, ns = len(od), len(sd)
+    if n >= ns:                           # the common case: one result array, no copy
+        out = _sat(np.add(sd, od[:ns], dtype=_I64))
+    else:
+        out = sd.copy()
+        out[:n] = _sat(np.add(out[:n], od, dtype=_I64))
+    m.hot[ai] = HotBuffer(out, src.shape)
+
+
+def _bias255(bias) -> tuple:
+    """``(p*m*255 as ints, as int64 array)`` of a cold register, cached until its arrays change."""
+    e = bias.cache.get("bias255")
+    if e is None or e[0] is not bias.pol or e[1] is not bias.mag:
+        arr = bias.values().astype(_I64) * 255
+        e = (bias.pol, bias.mag, tuple(arr.tolist()), arr)
+        bias.cache["bias255"] = e
+    return e
+
+
+def _add_cold(m, ai: int, bi: int, ci: int) -> None:
+    """H[ai] = H[bi] + C[ci]*255 saturating over the shared prefix (the quirky cold-bias add)."""
+    src = m.hot[bi]
+    if src is None:
+        raise ExecFault("Source not allocated")
+    bias = m.cold[ci]
+    if bias is None:
+        raise ExecFault("Bias not allocated")
+    e = _bias255(bias)
+    st = src._t
+    if st is None:
+        a = src._a
+        if len(a) > SMALL:
+            b64 = e[3]
+            n, ns = len(b64), len(a)
+            if n >= ns:
+                out = _sat(np.add(a, b64[:ns]))
+            else:
+                out = a.copy()
+                if n:
+                    out[:n] = _sat(np.add(out[:n], b64))
+            m.hot[ai] = HotBuffer(out, src.shape)
+            return
+        st = a.tolist()
+    bt = e[2]
+    r = tuple(map(_add_op, st, bt))
+    if len(bt) < len(st):
+        r += tuple(st[len(bt):])
+    m.hot[ai] = hot_of(sat_ints(r), src.shape)
+
+
 @CORE.implements("add")
 def add(m, a, b, c, d):
     if b >> 6 != 0:
         return None                      # source byte is not hot: the reference does nothing
     bank = c >> 6
-    if bank == 1:
-        src = _src(m, b)
-        bias = m.cold[c & 0x0F]
-        if bias is None:
-            raise ExecFault("Bias not allocated")
-        out = src.data.copy()
-        n = min(len(out), len(bias.pol))
-        if n:
-            out[:n] = _sat(out[:n].astype(_I64) + bias.values()[:n].astype(_I64) * 255)
-    elif bank == 0:
-        src = _src(m, b)
-        other = _other(m, c)
-        n, ns = len(other.data), len(src.data)
-        if n >= ns:                       # the common case: one result array, no copy
-            out = _sat(np.add(src.data, other.data[:ns], dtype=_I64))
-        else:
-            out = src.data.copy()
-            out[:n] = _sat(np.add(out[:n], other.data, dtype=_I64))
-    else:
-        return None
-    m.hot[a & 0x3F] = HotBuffer(out, src.shape)
+    if bank == 0:
+        _add_hot(m, a & 0x3F, b, c & 0x0F)
+    elif bank == 1:
+        _add_cold(m, a & 0x3F, b, c & 0x0F)
+    return None                          # other banks: silent no-op
+
+
+def _specialise_add(m, a, b, c, d):
+    """Bank dispatch decided once; the scalar hot + hot case inlined (the cheapest loop body)."""
+    if b >> 6 != 0 or c >> 6 > 1:
+        return _noop
+    ai, ci = a & 0x3F, c & 0x0F
+    if c >> 6 == 1:
+        return lambda: _add_cold(m, ai, b, ci)
+
+    def add_hot() -> None:
+        hot = m.hot
+        src = hot[b]
+        other = hot[ci]
+        if src is not None and other is not None:
+            st, ot = src._t, other._t
+            if st is not None and ot is not None and len(st) == 1 and ot:
+                v = st[0] + ot[0]
+                hot[ai] = hot_of((v,) if I32_MIN <= v <= I32_MAX else ((I32_MAX,) if v > 0 else (I32_MIN,)),
+                                 src.shape)
+                return
+        _add_hot(m, ai, b, ci)
+
+    return add_hot
+
+
+def _noop() -> None:
     return None
+
+
+add.specialise = _specialise_add
 
 
 @CORE.implements("sub")
 def sub(m, a, b, c, d):
     src = _src(m, b)
     other = _other(m, c)
-    n = min(len(src.data), len(other.data))
-    out = _sat(np.subtract(src.data[:n], other.data[:n], dtype=_I64))
+    st = small_ints(src)
+    if st is not None:
+        m.hot[a & 0x3F] = hot_of(sat_ints(tuple(map(_sub_op, st, _head_ints(other, len(st))))), src.shape)
+        return
+    sd, od = src.view(), other.view()
+    n = min(len(sd), len(od))
+    out = _sat(np.subtract(sd[:n], od[:n], dtype=_I64))
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
@@ -91,15 +228,25 @@ def sub(m, a, b, c, d):
 def mul(m, a, b, c, d):
     src = _src(m, b)
     other = _other(m, c)
-    n = min(len(src.data), len(other.data))
-    out = (np.multiply(src.data[:n], other.data[:n], dtype=_I64) >> 8).astype(_I32)   # wraps, as `as i32`
+    st = small_ints(src)
+    if st is not None:
+        ot = _head_ints(other, len(st))
+        m.hot[a & 0x3F] = hot_of(wrap_ints(tuple([(x * y) >> 8 for x, y in zip(st, ot)])), src.shape)
+        return
+    sd, od = src.view(), other.view()
+    n = min(len(sd), len(od))
+    out = (np.multiply(sd[:n], od[:n], dtype=_I64) >> 8).astype(_I32)   # wraps, as `as i32`
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
 @CORE.implements("relu")
 def relu(m, a, b, c, d):
     src = _src(m, b)
-    m.hot[a & 0x3F] = HotBuffer(np.maximum(src.data, 0), src.shape)
+    t = src._t
+    if t is not None:                    # already Python ints: no array to build
+        m.hot[a & 0x3F] = hot_of(tuple([v if v > 0 else 0 for v in t]), src.shape)
+        return
+    m.hot[a & 0x3F] = HotBuffer(np.maximum(src._a, 0), src.shape)
 
 
 # Activations with a bounded interesting domain go through lookup tables built once from the
@@ -129,7 +276,13 @@ def sigmoid_values(x: np.ndarray, gain: int) -> np.ndarray:
 @CORE.implements("sigmoid")
 def sigmoid(m, a, b, c, d):
     src = _src(m, b)
-    m.hot[a & 0x3F] = HotBuffer(sigmoid_values(src.data, d if d > 0 else 64), src.shape)
+    gain = d if d > 0 else 64
+    t = small_ints(src)
+    if t is not None:
+        vals = [((v * gain) >> 10) + 128 for v in t]
+        m.hot[a & 0x3F] = hot_of(tuple([0 if v < 0 else 255 if v > 255 else v for v in vals]), src.shape)
+        return
+    m.hot[a & 0x3F] = HotBuffer(sigmoid_values(src.view(), gain), src.shape)
 
 
 def tanh_exact(x: np.ndarray) -> np.ndarray:
@@ -142,6 +295,7 @@ def tanh_exact(x: np.ndarray) -> np.ndarray:
 
 
 _TANH_LUT = tanh_exact(np.arange(256))
+_TANH_INTS = tuple(_TANH_LUT.tolist())
 
 
 def tanh_values(x: np.ndarray) -> np.ndarray:
@@ -151,7 +305,12 @@ def tanh_values(x: np.ndarray) -> np.ndarray:
 @CORE.implements("tanh")
 def tanh(m, a, b, c, d):
     src = _src(m, b)
-    m.hot[a & 0x3F] = HotBuffer(tanh_values(src.data), src.shape)
+    t = src._t
+    if t is not None:
+        lut = _TANH_INTS
+        m.hot[a & 0x3F] = hot_of(tuple([lut[0 if v < 0 else 255 if v > 255 else v] for v in t]), src.shape)
+        return
+    m.hot[a & 0x3F] = HotBuffer(tanh_values(src._a), src.shape)
 
 
 def softmax_values(x: np.ndarray) -> np.ndarray:
@@ -173,7 +332,7 @@ def softmax_values(x: np.ndarray) -> np.ndarray:
 @CORE.implements("softmax")
 def softmax(m, a, b, c, d):
     src = _src(m, b)
-    m.hot[a & 0x3F] = HotBuffer(softmax_values(src.data), src.shape)
+    m.hot[a & 0x3F] = HotBuffer(softmax_values(src.view()), src.shape)
 
 
 def gelu_exact(x: np.ndarray) -> np.ndarray:
@@ -201,25 +360,34 @@ def gelu_values(x: np.ndarray) -> np.ndarray:
 @CORE.implements("gelu")
 def gelu(m, a, b, c, d):
     src = _src(m, b)
-    m.hot[a & 0x3F] = HotBuffer(gelu_values(src.data), src.shape)
+    m.hot[a & 0x3F] = HotBuffer(gelu_values(src.view()), src.shape)
 
 
 @CORE.implements("shift")
 def shift(m, a, b, c, d):
     src = _src(m, b)
     # release builds mask the amount to 5 bits (a debug build panics for C >= 32)
-    m.hot[a & 0x3F] = HotBuffer(src.data >> (c & 31), src.shape)
+    k = c & 31
+    t = src._t
+    if t is not None:
+        m.hot[a & 0x3F] = hot_of(tuple([v >> k for v in t]), src.shape)
+        return
+    m.hot[a & 0x3F] = HotBuffer(src._a >> k, src.shape)
 
 
 @CORE.implements("clamp")
 def clamp(m, a, b, c, d):
     src = _src(m, b)
-    if c > d and len(src.data):
+    if c > d and len(src):
         # Rust's Ord::clamp asserts min <= max (in release builds too); it is only reached when
         # there is at least one element.
         raise PanicFault(f"clamp with min {c} > max {d} (the reference panics: "
                          f"assertion failed: min <= max)")
-    out = np.minimum(np.maximum(src.data, c), d).astype(_I32)
+    t = small_ints(src)
+    if t is not None:                     # c <= d here (or no elements)
+        m.hot[a & 0x3F] = hot_of(tuple([c if v < c else d if v > d else v for v in t]), src.shape)
+        return
+    out = np.minimum(np.maximum(src.view(), c), d).astype(_I32)
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
@@ -227,13 +395,23 @@ def clamp(m, a, b, c, d):
 def cmp_gt(m, a, b, c, d):
     src = _src(m, b)
     other = _other(m, c)
-    n = min(len(src.data), len(other.data))
-    out = (src.data[:n] > other.data[:n]).astype(_I32) * 255
+    st = small_ints(src)
+    if st is not None:
+        ot = _head_ints(other, len(st))
+        m.hot[a & 0x3F] = hot_of(tuple([255 if x > y else 0 for x, y in zip(st, ot)]), src.shape)
+        return
+    sd, od = src.view(), other.view()
+    n = min(len(sd), len(od))
+    out = (sd[:n] > od[:n]).astype(_I32) * 255
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
 @CORE.implements("max_reduce")
 def max_reduce(m, a, b, c, d):
     src = _src(m, b)
-    v = src.data.max() if len(src.data) else 0
-    m.hot[a & 0x3F] = HotBuffer(np.array([v], _I32), (1,))
+    t = src._t
+    if t is not None:
+        m.hot[a & 0x3F] = hot_of((max(t) if t else 0,), (1,))
+        return
+    sd = src._a
+    m.hot[a & 0x3F] = hot_of((int(sd.max()) if len(sd) else 0,), (1,))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...vm.state import HotBuffer
+from ...vm.state import SMALL, HotBuffer, hot_of
 from .table import CORE
 
 
@@ -24,7 +24,8 @@ def store_output(m, a, b, c, d):
     """Output buffer = H[B].data; a missing register leaves the output alone."""
     h = m.hot[b & 0x3F]
     if h is not None:
-        m.output = h.data.copy()
+        t = h._t
+        m.output = np.array(t, np.int32) if t is not None else h._a.copy()
 
 
 @CORE.implements("zero_reg")
@@ -33,7 +34,8 @@ def zero_reg(m, a, b, c, d):
     if a >> 6 == 0:
         h = m.hot[a]
         if h is not None:
-            m.hot[a] = HotBuffer(np.zeros(len(h.data), np.int32), h.shape)
+            n = len(h)
+            m.hot[a] = hot_of((0,) * n, h.shape) if n <= SMALL else HotBuffer(np.zeros(n, np.int32), h.shape)
 
 
 @CORE.implements("copy_reg")
@@ -55,4 +57,16 @@ def load_target(m, a, b, c, d):
 @CORE.implements("set")
 def set_const(m, a, b, c, d):
     """H[A] = [C:D] as an unsigned 16-bit value (``set H0, -5`` loads 65531)."""
-    m.hot[a & 0x3F] = HotBuffer(np.array([(c << 8) | d], np.int32), (1,))
+    m.hot[a & 0x3F] = hot_of(((c << 8) | d,), (1,))
+
+
+def _specialise_set(m, a, b, c, d):
+    ai, vals, shape = a & 0x3F, ((c << 8) | d,), (1,)
+
+    def set_() -> None:
+        m.hot[ai] = hot_of(vals, shape)
+
+    return set_
+
+
+set_const.specialise = _specialise_set
