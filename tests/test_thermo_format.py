@@ -18,9 +18,7 @@ from ternsig.thermo import (ConsolidatedEntry, ConsolidationPolicy, Consolidatio
 from ternsig.thermo.conformance import emit_thermo_case
 from ternsig.thermo.format import utf8_error_text
 
-GOLDEN = Path("/work/shared/conformance/thermo")
-if not GOLDEN.exists():
-    GOLDEN = Path(__file__).parent / "conformance" / "thermo"
+GOLDEN = Path(__file__).parent / "conformance" / "thermo"
 CASES = sorted(p for p in GOLDEN.glob("*") if (p / "input.thermo").exists())
 LOADABLE = [c for c in CASES if "error" not in json.loads((c / "expected.json").read_text())]
 REFUSED = [c for c in CASES if c not in LOADABLE]
