@@ -158,7 +158,10 @@ class Interpreter:
         try:
             if budget < 0:
                 # the common case, kept lean: no fuel test per instruction
-                while pc < n:
+                while True:
+                    pc = m.pc
+                    if pc >= n:
+                        return ENDED
                     m.pc = pc + 1
                     r = code[pc]()
                     executed += 1
@@ -172,9 +175,10 @@ class Interpreter:
                                 return StepResult(Status.YIELD, op=r, pc=m.pc)
                             if host is not None and not host(r, m):
                                 return HALT
-                    pc = m.pc
-                return ENDED
-            while pc < n:
+            while True:
+                pc = m.pc
+                if pc >= n:
+                    return ENDED
                 m.pc = pc + 1
                 r = code[pc]()
                 executed += 1
@@ -190,8 +194,6 @@ class Interpreter:
                             return HALT
                 if executed == budget:
                     return self._fuel_trap(executed)
-                pc = m.pc
-            return ENDED
         except Exception as exc:
             return self._failure(exc, pc)
         finally:

@@ -25,6 +25,8 @@ import numpy as np
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN
 from ...vm.state import SMALL, HotBuffer, hot_of
+
+_new_hot = object.__new__
 from .table import CORE
 
 _I64 = np.int64
@@ -130,7 +132,7 @@ def _bias255(bias) -> tuple:
     """``(p*m*255 as ints, as int64 array)`` of a cold register, cached until its arrays change."""
     e = bias.cache.get("bias255")
     if e is None or e[0] is not bias.pol or e[1] is not bias.mag:
-        arr = bias.values().astype(_I64) * 255
+        arr = np.multiply(bias.pol, bias.mag, dtype=_I64) * 255
         e = (bias.pol, bias.mag, tuple(arr.tolist()), arr)
         bias.cache["bias255"] = e
     return e
@@ -195,8 +197,11 @@ def _specialise_add(m, a, b, c, d):
             st, ot = src._t, other._t
             if st is not None and ot is not None and len(st) == 1 and ot:
                 v = st[0] + ot[0]
-                hot[ai] = hot_of((v,) if I32_MIN <= v <= I32_MAX else ((I32_MAX,) if v > 0 else (I32_MIN,)),
-                                 src.shape)
+                h = _new_hot(HotBuffer)          # hot_of inlined: this is the hottest path
+                h._a = None
+                h._t = (v,) if I32_MIN <= v <= I32_MAX else ((I32_MAX,) if v > 0 else (I32_MIN,))
+                h.shape = src.shape
+                hot[ai] = h
                 return
         _add_hot(m, ai, b, ci)
 

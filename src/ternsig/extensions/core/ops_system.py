@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...vm.state import SMALL, HotBuffer, hot_of
+
+_new_hot = object.__new__
 from .table import CORE
 
 
@@ -64,7 +66,11 @@ def _specialise_set(m, a, b, c, d):
     ai, vals, shape = a & 0x3F, ((c << 8) | d,), (1,)
 
     def set_() -> None:
-        m.hot[ai] = hot_of(vals, shape)
+        h = _new_hot(HotBuffer)                  # hot_of inlined
+        h._a = None
+        h._t = vals
+        h.shape = shape
+        m.hot[ai] = h
 
     return set_
 

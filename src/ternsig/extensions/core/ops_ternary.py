@@ -10,10 +10,12 @@ from typing import Optional
 
 import numpy as np
 
+from operator import mul as _mul
+
 from ...errors import ExecFault, PanicFault
-from ...intmath import wrap_i32_arr
+from ...intmath import I32_MAX, I32_MIN, wrap_i32_arr
 from ...kernels import matmul as mm
-from ...vm.state import ColdBuffer, HotBuffer, Machine
+from ...vm.state import ColdBuffer, HotBuffer, Machine, hot_of
 from .table import CORE
 
 
@@ -159,13 +161,73 @@ def core_matvec(w: ColdBuffer, x: np.ndarray, out: int, inn: int) -> np.ndarray:
     return mm.gated_core(w, out, inn, xk)
 
 
+#: float64 products are exact for any i32 input while 255 * 2**31 * in < 2**53
+F64_EXACT_IN = (1 << 53) // (255 << 31)
+_DT_I32 = np.dtype(np.int32)
+#: below this many multiply-adds a tuple-backed input is multiplied in Python (no array built)
+PY_MACS = 64
+
+
+def _ungated_small(w: ColdBuffer, out: int, inn: int) -> tuple:
+    """``(pol, mag, shape, W float64 (out, in), rows as tuples of ints)`` cached on the register;
+    pol/mag identity guards against arrays replaced without ``touch()``."""
+    e = w.cache.get("mv_f64")
+    if e is None or e[0] is not w.pol or e[1] is not w.mag or e[2] != (out, inn):
+        wm = mm.weight_matrix(w, out, inn, np.float64)
+        e = (w.pol, w.mag, (out, inn), wm, tuple(map(tuple, wm.astype(np.int64).tolist())))
+        w.cache["mv_f64"] = e
+    return e
+
+
+def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, out: int, inn: int) -> None:
+    """Ungated TERNARY_MATMUL without int64 temporaries: one exact float64 ``dot`` (or Python
+    multiply-adds for a tiny tuple-backed input)."""
+    xt = x._t
+    k = min(inn, len(xt) if xt is not None else len(x._a))
+    if out and k and (out - 1) * inn + k > len(w.pol):
+        check_core_weights(w, out, inn, k)                   # raises the reference's panic
+    e = w.cache.get("mv_f64")
+    if e is None or e[0] is not w.pol or e[1] is not w.mag or e[2] != (out, inn):
+        e = _ungated_small(w, out, inn)
+    if xt is not None and out * k <= PY_MACS:
+        r = tuple([sum(map(_mul, row, xt)) for row in e[4]])     # zip-truncated to k terms
+        if r and (max(r) > I32_MAX or min(r) < I32_MIN):
+            r = tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in r])
+        m.hot[ai] = hot_of(r, (out,))
+        return
+    xv = x.view()
+    if xv.dtype is not _DT_I32:                  # the float64 bound assumes i32 inputs
+        m.hot[ai] = HotBuffer(core_matvec(w, xv, out, inn), (out,))
+        return
+    wm = e[3]
+    if k < inn:
+        wm, xv = wm[:, :k], xv[:k]
+    elif len(xv) > k:
+        xv = xv[:k]
+    r = wm.dot(xv)                          # exact: |sum| <= 255 * 2**31 * in < 2**53
+    vals = r.tolist()
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        r = np.minimum(np.maximum(r, I32_MIN), I32_MAX)
+    m.hot[ai] = HotBuffer(r.astype(np.int32), (out,))
+
+
 @CORE.implements("ternary_matmul")
 def op_ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     wi, xi = b & 0x3F, c & 0x0F
-    w = _cold(m, wi, f"Cold register C{wi} not allocated")
-    x = _hot(m, xi, f"Hot register H{xi} not allocated")
-    out, inn = weight_dims(w, "Weights must be 2D")
-    m.hot[a & 0x3F] = HotBuffer(core_matvec(w, x.data, out, inn), (out,))
+    w = m.cold[wi]
+    if w is None:
+        raise ExecFault(f"Cold register C{wi} not allocated")
+    x = m.hot[xi]
+    if x is None:
+        raise ExecFault(f"Hot register H{xi} not allocated")
+    shape = w.shape
+    if len(shape) < 2:
+        raise ExecFault("Weights must be 2D")
+    out, inn = int(shape[0]), int(shape[1])
+    if w.temps is None and inn <= F64_EXACT_IN and out * inn <= mm.SMALL_MATRIX:
+        _matvec_fast(m, a & 0x3F, w, x, out, inn)
+        return
+    m.hot[a & 0x3F] = HotBuffer(core_matvec(w, x.view(), out, inn), (out,))
 
 
 def batch_rows(data: np.ndarray, batch: int, inn: int) -> np.ndarray:
