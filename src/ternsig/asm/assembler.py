@@ -21,12 +21,12 @@ from typing import Optional
 from ..errors import AssemblyError
 from ..extensions import STANDARD_IDS
 from ..extensions.core.table import CORE
-from ..isa.encoding import Instruction, parse_register
+from ..isa.encoding import Instruction
 from ..isa.spec import ExtensionTable, InstructionSpec
 from ..isa.types import parse_dtype
 from ..program import Program, Projection, RegisterDef, Requirement
 from ..registry import ExtensionRegistry
-from .operands import LABEL_RE, LabelUse, encode_generic, encode_layout
+from .operands import LABEL_RE, LabelUse, encode_generic, encode_layout, parse_register
 from .source import (Tok, content_of, fail, first_word, parse_f32, parse_int, parse_udec, parse_uint,
                      split_commas, split_lines, words)
 

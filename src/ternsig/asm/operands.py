@@ -16,9 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..isa.encoding import parse_register
+from functools import lru_cache
+
+from ..isa.encoding import parse_register as _parse_register_uncached
 from ..isa.spec import Operand
 from .source import Tok, fail, number_error, parse_f32, parse_int
+
+#: register names repeat on nearly every line; the parse is a pure function of the text
+parse_register = lru_cache(maxsize=1024)(_parse_register_uncached)
 
 SLOT_INDEX = {"A": 0, "B": 1, "C": 2, "D": 3}
 BYTE_MIN, BYTE_MAX = -128, 255          # two's-complement spellings of a byte are accepted
