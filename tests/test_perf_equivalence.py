@@ -229,7 +229,8 @@ def test_set_loads_unsigned_16_bits(c, d) -> None:
 # ---- matmul -----------------------------------------------------------------------------------------
 
 @settings(max_examples=120, deadline=None)
-@given(out=st.integers(1, 6), inn=st.integers(1, 20), data=st.data(), tb=backing)
+@given(out=st.one_of(st.integers(1, 6), st.integers(SMALL + 1, SMALL + 4)), inn=st.integers(1, 20), data=st.data(),
+       tb=backing)
 def test_small_ungated_matmul_matches_int64(out, inn, data, tb) -> None:
     ws = data.draw(st.lists(st.integers(-255, 255), min_size=out * inn, max_size=out * inn))
     xv = data.draw(st.lists(i32, min_size=0, max_size=inn + 3))

@@ -17,6 +17,7 @@ allocated").
 """
 from __future__ import annotations
 
+from functools import partial
 from operator import add as _add_op, sub as _sub_op
 from typing import Optional
 
@@ -187,7 +188,7 @@ def _specialise_add(m, a, b, c, d):
         return _noop
     ai, ci = a & 0x3F, c & 0x0F
     if c >> 6 == 1:
-        return lambda: _add_cold(m, ai, b, ci)
+        return partial(_add_cold, m, ai, b, ci)
 
     def add_hot() -> None:
         hot = m.hot

@@ -15,7 +15,7 @@ from operator import mul as _mul
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN, wrap_i32_arr
 from ...kernels import matmul as mm
-from ...vm.state import ColdBuffer, HotBuffer, Machine, hot_of
+from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, hot_of
 from .table import CORE
 
 
@@ -205,6 +205,12 @@ def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, out: int, inn
     elif len(xv) > k:
         xv = xv[:k]
     r = wm.dot(xv)                          # exact: |sum| <= 255 * 2**31 * in < 2**53
+    if out <= SMALL:                        # small result: Python ints, as the next ops want
+        vals = tuple(r.astype(np.int64).tolist())
+        if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+            vals = tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
+        m.hot[ai] = hot_of(vals, (out,))
+        return
     vals = r.tolist()
     if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
         r = np.minimum(np.maximum(r, I32_MIN), I32_MAX)
