@@ -290,3 +290,34 @@ def test_small_zero_registers_start_as_tuples() -> None:
     assert HotBuffer.zeros((2, 3))._t == (0,) * 6
     assert HotBuffer.zeros((SMALL + 1,))._t is None
     assert HotBuffer.zeros((SMALL + 1,)).data.tolist() == [0] * (SMALL + 1)
+
+
+def test_matmul_bound_closure_follows_weight_changes() -> None:
+    """The bound matmul reuses the cached matrix only while pol/mag/shape are the same objects
+    and there are no temperatures; every change below must show in the next result."""
+    ins = Instruction(0, CORE.by_mnemonic["ternary_matmul"].opcode, 1, 0x40, 0, 0)
+    it = Interpreter(Program(instructions=[ins, ins], registers=[]))
+    m = it.m
+    m.cold[0] = ColdBuffer(np.array([1, -1, 1, 1], np.int8), np.array([2, 3, 4, 5], np.uint8), (2, 2))
+    m.hot[0] = HotBuffer.of_ints((10, 100), (2,))
+
+    def step_twice() -> list[int]:
+        m.pc = 0
+        assert it.step().status == Status.CONTINUE
+        first = m.hot[1].data.tolist()
+        assert it.step().status == Status.CONTINUE
+        assert m.hot[1].data.tolist() == first
+        return first
+
+    assert step_twice() == [2 * 10 - 3 * 100, 4 * 10 + 5 * 100]
+    m.cold[0].pol = np.array([-1, -1, 1, 1], np.int8)                 # replaced, no touch()
+    assert step_twice() == [-2 * 10 - 3 * 100, 4 * 10 + 5 * 100]
+    m.cold[0].mag = np.array([1, 1, 1, 1], np.uint8)
+    assert step_twice() == [-110, 110]
+    m.cold[0].shape = (1, 4)                                          # 1 x 4: all four weights
+    m.hot[0] = HotBuffer.of_ints((1, 2, 3, 4), (4,))
+    assert step_twice() == [-1 - 2 + 3 + 4]
+    m.cold[0].temps = np.full(4, 3, np.uint8)                         # COLD: the gated path
+    m.cold[0].touch()
+    m.hot[0] = HotBuffer.of_ints((1, 2, 3, 4), (4,))
+    assert step_twice() == [0]                                        # intensity < 120 blocks COLD

@@ -169,32 +169,35 @@ PY_MACS = 64
 
 
 def _ungated_small(w: ColdBuffer, out: int, inn: int) -> tuple:
-    """``(pol, mag, shape, W float64 (out, in), rows as tuples of ints)`` cached on the register;
-    pol/mag identity guards against arrays replaced without ``touch()``."""
+    """``(pol, mag, shape, W float64 (out, in), rows as tuples of ints, out, in, (out,))`` cached
+    on the register. The identity of pol/mag/shape guards against arrays replaced without
+    ``touch()`` (which clears the cache)."""
     e = w.cache.get("mv_f64")
-    if e is None or e[0] is not w.pol or e[1] is not w.mag or e[2] != (out, inn):
+    if e is None or e[0] is not w.pol or e[1] is not w.mag or e[2] is not w.shape or e[5] != out or e[6] != inn:
         wm = mm.weight_matrix(w, out, inn, np.float64)
-        e = (w.pol, w.mag, (out, inn), wm, tuple(map(tuple, wm.astype(np.int64).tolist())))
+        e = (w.pol, w.mag, w.shape, wm, tuple(map(tuple, wm.astype(np.int64).tolist())), out, inn, (out,))
         w.cache["mv_f64"] = e
     return e
 
 
-def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, out: int, inn: int) -> None:
-    """Ungated TERNARY_MATMUL without int64 temporaries: one exact float64 ``dot`` (or Python
-    multiply-adds for a tiny tuple-backed input)."""
+def _clamped_ints(vals: tuple) -> tuple:
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        return tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
+    return vals
+
+
+def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, e: tuple) -> None:
+    """Ungated TERNARY_MATMUL (``e`` from :func:`_ungated_small`) without int64 temporaries: one
+    exact float64 ``dot``, or Python multiply-adds for a tiny tuple-backed input."""
+    out, inn = e[5], e[6]
     xt = x._t
-    k = min(inn, len(xt) if xt is not None else len(x._a))
+    n = len(xt) if xt is not None else len(x._a)
+    k = inn if inn < n else n
     if out and k and (out - 1) * inn + k > len(w.pol):
         check_core_weights(w, out, inn, k)                   # raises the reference's panic
-    e = w.cache.get("mv_f64")
-    if e is None or e[0] is not w.pol or e[1] is not w.mag or e[2] != (out, inn):
-        e = _ungated_small(w, out, inn)
     if xt is not None and out * k <= PY_MACS:
-        r = tuple([sum(map(_mul, row, xt)) for row in e[4]])     # zip-truncated to k terms
-        if r and (max(r) > I32_MAX or min(r) < I32_MIN):
-            r = tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in r])
-        m.hot[ai] = hot_of(r, (out,))
-        return
+        m.hot[ai] = hot_of(_clamped_ints(tuple([sum(map(_mul, row, xt)) for row in e[4]])), e[7])
+        return                                               # (map stops after k terms)
     xv = x.view()
     if xv.dtype is not _DT_I32:                  # the float64 bound assumes i32 inputs
         m.hot[ai] = HotBuffer(core_matvec(w, xv, out, inn), (out,))
@@ -202,14 +205,11 @@ def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, out: int, inn
     wm = e[3]
     if k < inn:
         wm, xv = wm[:, :k], xv[:k]
-    elif len(xv) > k:
+    elif n > k:
         xv = xv[:k]
     r = wm.dot(xv)                          # exact: |sum| <= 255 * 2**31 * in < 2**53
     if out <= SMALL:                        # small result: Python ints, as the next ops want
-        vals = tuple(r.astype(np.int64).tolist())
-        if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
-            vals = tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
-        m.hot[ai] = hot_of(vals, (out,))
+        m.hot[ai] = hot_of(_clamped_ints(tuple(r.astype(np.int64).tolist())), e[7])
         return
     vals = r.tolist()
     if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
@@ -231,9 +231,30 @@ def op_ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
         raise ExecFault("Weights must be 2D")
     out, inn = int(shape[0]), int(shape[1])
     if w.temps is None and inn <= F64_EXACT_IN and out * inn <= mm.SMALL_MATRIX:
-        _matvec_fast(m, a & 0x3F, w, x, out, inn)
+        _matvec_fast(m, a & 0x3F, w, x, _ungated_small(w, out, inn))
         return
     m.hot[a & 0x3F] = HotBuffer(core_matvec(w, x.view(), out, inn), (out,))
+
+
+def _specialise_matmul(m: Machine, a: int, b: int, c: int, d: int):
+    """Operands decoded once; when the weights' cached float64 matrix is current (same pol, mag
+    and shape objects, no temperatures) go straight to the product, else the full handler."""
+    ai, wi, xi = a & 0x3F, b & 0x3F, c & 0x0F
+
+    def matmul() -> None:
+        w = m.cold[wi]
+        x = m.hot[xi]
+        if w is not None and x is not None and w.temps is None:
+            e = w.cache.get("mv_f64")
+            if e is not None and e[0] is w.pol and e[1] is w.mag and e[2] is w.shape:
+                _matvec_fast(m, ai, w, x, e)
+                return
+        op_ternary_matmul(m, a, b, c, d)
+
+    return matmul
+
+
+op_ternary_matmul.specialise = _specialise_matmul
 
 
 def batch_rows(data: np.ndarray, batch: int, inn: int) -> np.ndarray:
