@@ -164,6 +164,12 @@ def cmd_brain_run(args) -> int:
                      quiet=args.quiet, state_dir=Path(args.state) if args.state else None)
 
 
+def cmd_watch(args) -> int:
+    from .reload import watch_main
+
+    return watch_main(Path(args.dir), sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ternsig", description="TVMR: the Ternsig Virtual Mainframe Runtime")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -206,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--watch", action="store_true", help="hot-reload firmware files while running")
     b.add_argument("-q", "--quiet", action="store_true", help="no live display")
     b.set_defaults(fn=cmd_brain_run)
+    p = sub.add_parser("watch", help="dev loop: run a brain (or a firmware directory) and hot-reload edits")
+    p.add_argument("dir")
+    p.set_defaults(fn=cmd_watch)
     p = sub.add_parser("demo", help="run the bundled example brain and show it learning")
     p.add_argument("--ticks", type=int, default=3000)
     p.add_argument("--dir", help="work directory (default: a new temporary directory)")

@@ -62,6 +62,14 @@ class Brain:
         self.accuracy_window: list[int] = []
         self.store = self._make_store()
         self.banks = self._make_banks()
+        from ..safety.journal import Journal
+
+        #: structural changes journaled with rollback (seed 003 anti-brick); coherence = the
+        #: task accuracy when there is a task, else the substrate's convergence
+        self.journal = Journal(self.state_dir / "journal", coherence=self.coherence, registry=self.registry,
+                               report=lambda text: self.events.append({"tick": self.substrate.tick,
+                                                                       "region": "kernel", "event": "journal",
+                                                                       "data": [], "note": text}))
         self._load_regions()
 
     # ---- construction -------------------------------------------------------------------------------
@@ -107,6 +115,11 @@ class Brain:
             r.bank_slots = dict(self.config.banks.get(decl.name, {}))
             self.regions.append(r)
         self.target_of = {d.name: d.target for d in self.config.regions}
+
+    def coherence(self) -> float:
+        if self.accuracy_window:
+            return sum(self.accuracy_window) / len(self.accuracy_window)
+        return float(self.substrate.convergence)
 
     # ---- lookups --------------------------------------------------------------------------------------
     def region(self, name: str) -> Region:
@@ -294,9 +307,11 @@ class Brain:
             self._prepare(r, None)
             r.status = STATUS_FIRING
             before = self._weights_before(r)
+            self.journal.before_run(r)
             state, used = self._step_region(r, r.budget)
             r.executed += used
             self._check_weights(r, before, r.machine.chem.dopamine)
+            self.journal.after_run(r, self.substrate.tick)
             if state == "blocked":
                 raise HostError(f"RegionFire: region {r.name!r} blocked at a barrier while fired")
             r.output = r.machine.output.copy()
@@ -330,6 +345,7 @@ class Brain:
                     started.add(r.id)
                     self._prepare(r, sample)
                     guards[r.id] = (self._weights_before(r), r.machine.chem.dopamine)
+                    self.journal.before_run(r)
                 state, used = self._step_region(r, fuel_left[r.id])
                 fuel_left[r.id] -= used
                 r.executed += used
@@ -354,7 +370,10 @@ class Brain:
                     self._trap(r, f"region {r.name}: pc {r.interp.pc - 1}: BarrierWait: deadlock: regions wait "
                                   f"at different barriers {sorted(barriers)}")
                 pending = []
+        for r in live:
+            self.journal.after_run(r, s.tick)
         result = self._score(sample)
+        self.journal.on_tick(self)
         if self.telemetry is not None:
             self.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
         return result

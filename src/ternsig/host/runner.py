@@ -35,9 +35,9 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         brain = Brain(directory, telemetry=tele, state_dir=state_dir)
         reloader = None
         if watch:
-            from ..reload import BrainReloader
+            from ..reload import brain_reloader, describe
 
-            reloader = BrainReloader(brain)
+            reloader = brain_reloader(brain, report=lambda ev: print(describe(ev), file=out))
         brain.boot()
         t0 = time.perf_counter()
         res: dict[str, Any] = {"tick": 0, "chemicals": brain.substrate.chemicals[:4]}
@@ -46,7 +46,7 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
             if quiet:
                 for _ in range(ticks):
                     if reloader is not None:
-                        reloader.poll()
+                        reloader.check()
                     res = brain.tick()
             else:
                 from rich.console import Console
@@ -56,7 +56,7 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                 with Live(console=console, refresh_per_second=8, transient=False) as live:
                     for i in range(ticks):
                         if reloader is not None:
-                            reloader.poll()
+                            reloader.check()
                         res = brain.tick()
                         if i % 25 == 0 or i == ticks - 1:
                             rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
@@ -64,6 +64,8 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            if reloader is not None:
+                reloader.close()
             brain.save()
         dt = time.perf_counter() - t0
         done = res["tick"]

@@ -60,7 +60,11 @@ def verdict(spec: InstructionSpec, role: str, registry=None) -> Optional[str]:
     """None when ``role`` may use the instruction, else the rule it breaks."""
     if role not in ROLE_LAYERS:
         raise ValidationError(f"unknown role {role!r} (one of {', '.join(ROLE_LAYERS)})", rule="role")
-    if registry is not None and (_ext_name(spec, registry), spec.mnemonic) in CHEMICAL_WRITES:
+    if registry is None:
+        from ..registry import ExtensionRegistry
+
+        registry = ExtensionRegistry.standard()
+    if (_ext_name(spec, registry), spec.mnemonic) in CHEMICAL_WRITES:
         return None if role in CHEMICAL_ROLES else "chemical-authority"
     return None if spec.layer in ROLE_LAYERS[role] else f"layer-{spec.layer.name.lower()}"
 
