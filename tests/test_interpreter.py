@@ -138,3 +138,11 @@ def test_huge_register_declarations_are_refused_before_allocating():
     prog = Program([HALT], registers=[RegisterDef(0, "i32", (65535, 65535, 65535))])
     with pytest.raises(ValidationError, match="limit"):
         Interpreter(prog)
+
+
+def test_a_register_doubling_in_a_loop_traps_at_the_size_limit():
+    from ternsig.asm import assemble
+
+    prog = assemble(".registers\n    H0: i32[64]\n.program\n    loop 60000\n    concat H0, H0, H0\n    end_loop\n    halt\n")
+    r = Interpreter(prog).run(fuel=1_000_000)
+    assert r.status is Status.TRAP and r.kind == "panic" and "limit" in r.message

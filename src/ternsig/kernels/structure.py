@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ExecFault, PanicFault
-from ..vm.state import HOT, ColdBuffer, HotBuffer
+from ..vm.state import HOT, MAX_REGISTER_ELEMENTS, ColdBuffer, HotBuffer
 
 LCG_MUL = 6364136223846793005
 LCG_INC = 1
@@ -117,6 +117,9 @@ def grow_neurons(buf: ColdBuffer, count: int, seed: int) -> None:
         n_new = count * buf.shape[1]
     else:
         raise ExecFault(f"Cannot grow {nd}D register, only 1D or 2D supported")
+    if len(buf.pol) + n_new > MAX_REGISTER_ELEMENTS:
+        raise PanicFault(f"grow would make the register hold {len(buf.pol) + n_new:,} elements; "
+                         f"the limit is {MAX_REGISTER_ELEMENTS:,}")
     pol, mag = lcg_signals(seed + len(buf.pol), n_new)
     buf.pol = np.concatenate((buf.pol, pol))
     buf.mag = np.concatenate((buf.mag, mag))

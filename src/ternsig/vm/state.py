@@ -42,6 +42,14 @@ def _numel(shape) -> int:
 SMALL = 32
 
 
+def _too_big(n: int) -> None:
+    """A register may not grow past the limit: a program doubling a register in a loop would
+    otherwise exhaust memory long before its fuel (the reference grows until allocation fails)."""
+    from ..errors import PanicFault
+
+    raise PanicFault(f"register would hold {n:,} elements; the limit is {MAX_REGISTER_ELEMENTS:,}")
+
+
 class HotBuffer:
     """An i32 activation register: flat int32 data with a logical shape.
 
@@ -58,6 +66,8 @@ class HotBuffer:
     __slots__ = ("_a", "_t", "shape")
 
     def __init__(self, data: np.ndarray, shape: Optional[tuple[int, ...]] = None):
+        if len(data) > MAX_REGISTER_ELEMENTS:
+            _too_big(len(data))
         self._a = data
         self._t: Optional[tuple[int, ...]] = None
         self.shape = tuple(shape) if shape is not None else (len(data),)
@@ -137,6 +147,8 @@ class ColdBuffer:
 
     def __init__(self, pol: np.ndarray, mag: np.ndarray, shape: tuple[int, ...], key: Optional[str] = None,
                  frozen: bool = False, temps: Optional[np.ndarray] = None):
+        if len(pol) > MAX_REGISTER_ELEMENTS:
+            _too_big(len(pol))
         self.pol = pol
         self.mag = mag
         self.shape = tuple(shape)
