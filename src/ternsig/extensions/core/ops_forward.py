@@ -53,9 +53,13 @@ def _other(m, c: int) -> HotBuffer:
     return h
 
 
+_LO64, _HI64 = np.int64(I32_MIN), np.int64(I32_MAX)
+
+
 def _sat(x: np.ndarray) -> np.ndarray:
-    """int64 → int32, saturating (np.minimum/np.maximum: cheaper than np.clip on small arrays)."""
-    return np.minimum(np.maximum(x, I32_MIN), I32_MAX).astype(_I32)
+    """int64 → int32, saturating. np.minimum/np.maximum beat np.clip on small arrays, NumPy scalar
+    bounds skip a Python-int conversion per call, and ``out=`` measured slower on tiny arrays."""
+    return np.minimum(np.maximum(x, _LO64), _HI64).astype(_I32)
 
 
 def sat_ints(vals: tuple) -> tuple:
@@ -122,7 +126,7 @@ def _add_hot_np(m, ai: int, src: HotBuffer, other: HotBuffer) -> None:
     sd, od = src.view(), other.view()
     n, ns = len(od), len(sd)
     if n >= ns:                           # the common case: one result array, no copy
-        out = _sat(np.add(sd, od[:ns], dtype=_I64))
+        out = _sat(np.add(sd, od if n == ns else od[:ns], dtype=_I64))
     else:
         out = sd.copy()
         out[:n] = _sat(np.add(out[:n], od, dtype=_I64))
@@ -196,7 +200,12 @@ def _specialise_add(m, a, b, c, d):
         other = hot[ci]
         if src is not None and other is not None:
             st, ot = src._t, other._t
-            if st is not None and ot is not None and len(st) == 1 and ot:
+            if st is None:
+                sa = src._a
+                if ot is None and len(sa) > SMALL:          # large: straight to NumPy
+                    _add_hot_np(m, ai, src, other)
+                    return
+            elif ot is not None and len(st) == 1 and ot:
                 v = st[0] + ot[0]
                 h = _new_hot(HotBuffer)          # hot_of inlined: this is the hottest path
                 h._a = None
