@@ -151,8 +151,15 @@ def _add_cold(m, ai: int, bi: int, ci: int) -> None:
     bias = m.cold[ci]
     if bias is None:
         raise ExecFault("Bias not allocated")
-    e = _bias255(bias)
+    e = bias.cache.get("bias255")
+    if e is None or e[0] is not bias.pol or e[1] is not bias.mag:
+        e = _bias255(bias)
     st = src._t
+    if st is not None and len(st) == 1 and e[2]:            # scalar: no map, no max/min
+        v = st[0] + e[2][0]
+        m.hot[ai] = hot_of((v,) if I32_MIN <= v <= I32_MAX else ((I32_MAX,) if v > 0 else (I32_MIN,)),
+                           src.shape)
+        return
     if st is None:
         a = src._a
         if len(a) > SMALL:
@@ -292,7 +299,13 @@ def sigmoid_values(x: np.ndarray, gain: int) -> np.ndarray:
 def sigmoid(m, a, b, c, d):
     src = _src(m, b)
     gain = d if d > 0 else 64
-    t = small_ints(src)
+    t = src._t
+    if t is not None and len(t) == 1:                       # scalar: no list building
+        v = ((t[0] * gain) >> 10) + 128
+        m.hot[a & 0x3F] = hot_of((0 if v < 0 else 255 if v > 255 else v,), src.shape)
+        return
+    if t is None:
+        t = small_ints(src)
     if t is not None:
         vals = [((v * gain) >> 10) + 128 for v in t]
         m.hot[a & 0x3F] = hot_of(tuple([0 if v < 0 else 255 if v > 255 else v for v in vals]), src.shape)
