@@ -208,8 +208,7 @@ def _specialise_add(m, a, b, c, d):
         if src is not None and other is not None:
             st, ot = src._t, other._t
             if st is None:
-                sa = src._a
-                if ot is None and len(sa) > SMALL:          # large: straight to NumPy
+                if ot is None and len(src._a) > SMALL:      # large: straight to NumPy
                     _add_hot_np(m, ai, src, other)
                     return
             elif ot is not None and len(st) == 1 and ot:
