@@ -27,7 +27,7 @@ DOPAMINE_THRESHOLD = 76
 
 #: the largest register a program may declare (elements); the reference allocates whatever a
 #: (possibly hostile) file declares — see docs/deviations.md
-MAX_REGISTER_ELEMENTS = 1 << 24
+MAX_REGISTER_ELEMENTS = 1 << 22      # 4,194,304: a 2048×2048 weight matrix
 
 
 def _numel(shape) -> int:
