@@ -42,6 +42,12 @@ def _numel(shape) -> int:
 SMALL = 32
 
 
+def check_register_size(n: int) -> None:
+    """Trap before building a register of ``n`` elements when that is over the limit."""
+    if n > MAX_REGISTER_ELEMENTS:
+        _too_big(n)
+
+
 def _too_big(n: int) -> None:
     """A register may not grow past the limit: a program doubling a register in a loop would
     otherwise exhaust memory long before its fuel (the reference grows until allocation fails)."""

@@ -15,7 +15,7 @@ from operator import mul as _mul
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN, wrap_i32_arr
 from ...kernels import matmul as mm
-from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, hot_of
+from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, check_register_size, hot_of
 from .table import CORE
 
 
@@ -57,6 +57,7 @@ def table_dims(table: ColdBuffer) -> tuple[int, int]:
 
 def embed_rows(table: ColdBuffer, rows: np.ndarray, n_emb: int, dim: int) -> np.ndarray:
     """Rows ``rows`` of the table as p*m (zero rows for an index outside 0..n_emb, or past the data)."""
+    check_register_size(len(rows) * dim)
     vals = table.values()
     flat = np.zeros(n_emb * dim, np.int32)
     m = min(len(vals), n_emb * dim)
