@@ -70,9 +70,9 @@ def test_weight_writes_below_the_dopamine_threshold_are_reverted(tmp_path):
     assert not c.mag.any() and r.traps == 1 and "below the learning threshold" in r.last_trap
 
 
-def test_learning_may_not_write_non_hot_weights(tmp_path):
+def test_learning_may_not_write_cool_or_cold_weights(tmp_path):
     b, c = _learner(tmp_path, src=ROLLBACK, temps=[0, 1, 2, 3])
     _tick_with_input(b, [9, 9, 9, 9])
     r = b.region("l")
-    assert c.mag.tolist() == [9, 0, 0, 0]              # the HOT weight changed, the others were reverted
-    assert r.traps == 1 and "only HOT weights" in r.last_trap
+    assert c.mag.tolist() == [9, 9, 0, 0]              # HOT and WARM changed, COOL and COLD were reverted
+    assert r.traps == 1 and "read-only" in r.last_trap

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..learning.temperature import record_forward_usage
 from ..errors import ExecFault
 from ..isa.spec import ExtensionTable, Layer
 from ..kernels import matmul as mm
@@ -63,7 +64,9 @@ def ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w = _cold(m, b & 0x3F)
     x = _hot(m, c & 0x3F)
     out, inn = core_t.weight_dims(w, "Weights must be 2D for matmul")
-    m.hot[a & 0x3F] = HotBuffer(gated_matvec(w, x.data, out, inn), (out,))
+    if w.usage is not None:               # the forward pass feeds the temperature lifecycle
+        record_forward_usage(w, x.view(), wrap_intensity=True)
+    m.hot[a & 0x3F] = HotBuffer(gated_matvec(w, x.view(), out, inn), (out,))
 
 
 @TABLE.op(0x0001, "ternary_batch_matmul", _RRR, R,

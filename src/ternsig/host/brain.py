@@ -149,6 +149,14 @@ class Brain:
                     self.store.register(r, c)
                     self.store.load_if_present(r, c)
         self.banks.load_all()
+        if self.config.lifecycle_every:
+            from ..learning.temperature import enable_usage_tracking
+
+            for r in self.regions:
+                if r.role == "learning":
+                    for c in r.machine.cold:
+                        if c is not None:
+                            enable_usage_tracking(c)
         boot_prog = self._assemble(self.dir / "boot.ternsig")
         self.validate_for_role(boot_prog, "boot", "boot program")
         boot_interp = Interpreter(boot_prog, registry=self.registry)
@@ -249,7 +257,8 @@ class Brain:
 
     def _check_weights(self, r: Region, before, dopamine: int) -> None:
         """Revert and trap weight writes the learning layer may not make (seed 003, anti-devolve):
-        any write while dopamine is below the learning threshold, and writes to non-HOT weights."""
+        any write while dopamine is below the learning threshold, and writes to COOL or COLD
+        weights ("COOL and COLD weights are read-only to this layer")."""
         if before is None:
             return
         from ..vm.state import DOPAMINE_THRESHOLD
@@ -262,7 +271,7 @@ class Brain:
             if dopamine < DOPAMINE_THRESHOLD:
                 bad, rule = changed, f"dopamine {dopamine} is below the learning threshold {DOPAMINE_THRESHOLD}"
             elif c.temps is not None:
-                bad, rule = changed & (c.temps[: len(changed)] != 0), "only HOT weights may learn"
+                bad, rule = changed & (c.temps[: len(changed)] >= 2), "COOL and COLD weights are read-only to learning"
             else:
                 continue
             if bad.any():
@@ -372,11 +381,27 @@ class Brain:
                 pending = []
         for r in live:
             self.journal.after_run(r, s.tick)
+        if self.config.lifecycle_every and s.tick % self.config.lifecycle_every == 0:
+            self._review_temperatures()
         result = self._score(sample)
         self.journal.on_tick(self)
         if self.telemetry is not None:
             self.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
         return result
+
+    def _review_temperatures(self) -> None:
+        """The temperature lifecycle: weights the forward pass keeps using are promoted, unused
+        ones demoted (COLD is never touched: consolidation is explicit and one-way)."""
+        from ..learning.temperature import LifecyclePolicy, review_machine
+
+        hot_uses, warm_uses = self.config.lifecycle_promote
+        policy = LifecyclePolicy(promote_at=(hot_uses, warm_uses, None))
+        for r in self.regions:
+            if r.role == "learning":
+                moved = review_machine(r.machine, policy)
+                if moved:
+                    self.log_event(r, 4, [sum(x.promoted for x in moved.values()),
+                                          sum(x.demoted for x in moved.values())], note="temperature review")
 
     def _score(self, sample) -> dict[str, Any]:
         s = self.substrate

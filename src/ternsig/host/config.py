@@ -14,6 +14,7 @@ topology, one declaration a line::
         model learner 0=helper.ternsig
         bank memory 0=episodic
         budget 100000
+        lifecycle every=200 promote=16,64     ; optional: the temperature lifecycle (off by default)
 
 The boot program's ``.program`` then runs once, as layer 1 (phase and level writes, log events,
 thermogram registration); after it halts the topology is frozen.
@@ -51,6 +52,9 @@ class BrainConfig:
     banks: dict[str, dict[int, str]] = field(default_factory=dict)
     budget: int = 100_000
     bank_width: int = 64
+    #: temperature lifecycle: review learning regions' weights every N ticks (0 = off)
+    lifecycle_every: int = 0
+    lifecycle_promote: tuple[int, int] = (16, 64)
 
 
 def _kv(tokens: list[str], line: int, col0: int) -> dict[str, str]:
@@ -97,6 +101,14 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 cfg.task = {"kind": rest[0], **_kv(rest[1:], lineno, col)}
             elif head == "budget" and rest:
                 cfg.budget = _int(rest[0], lineno, "budget")
+            elif head == "lifecycle" and rest:
+                kv = _kv(rest, lineno, col)
+                cfg.lifecycle_every = _int(kv.get("every", "100"), lineno, "lifecycle every")
+                if "promote" in kv:
+                    parts = kv["promote"].split(",")
+                    if len(parts) != 2:
+                        raise AssemblyError("lifecycle promote=HOT_USES,WARM_USES", lineno, col, source_name)
+                    cfg.lifecycle_promote = (_int(parts[0], lineno, "promote"), _int(parts[1], lineno, "promote"))
             elif head == "bank_width" and rest:
                 cfg.bank_width = _int(rest[0], lineno, "bank_width")
             elif head == "region" and rest:

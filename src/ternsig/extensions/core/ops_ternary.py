@@ -15,6 +15,7 @@ from operator import mul as _mul
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN, wrap_i32_arr
 from ...kernels import matmul as mm
+from ...learning.temperature import record_forward_usage
 from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, check_register_size, hot_of
 from .table import CORE
 
@@ -231,6 +232,8 @@ def op_ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     if len(shape) < 2:
         raise ExecFault("Weights must be 2D")
     out, inn = int(shape[0]), int(shape[1])
+    if w.usage is not None:               # the forward pass feeds the temperature lifecycle
+        record_forward_usage(w, x.view())
     if w.temps is None and inn <= F64_EXACT_IN and out * inn <= mm.SMALL_MATRIX:
         _matvec_fast(m, a & 0x3F, w, x, _ungated_small(w, out, inn))
         return
@@ -245,7 +248,7 @@ def _specialise_matmul(m: Machine, a: int, b: int, c: int, d: int):
     def matmul() -> None:
         w = m.cold[wi]
         x = m.hot[xi]
-        if w is not None and x is not None and w.temps is None:
+        if w is not None and x is not None and w.temps is None and w.usage is None:
             e = w.cache.get("mv_f64")
             if e is not None and e[0] is w.pol and e[1] is w.mag and e[2] is w.shape:
                 _matvec_fast(m, ai, w, x, e)
