@@ -1,5 +1,5 @@
 """The assembler: the golden corpus (assembled.json / asm_errors), every syntax feature, and each
-documented deviation (docs/deviations.d/assembler.md)."""
+documented deviation (docs/deviations.md)."""
 from __future__ import annotations
 
 import json

@@ -18,7 +18,7 @@ from ternsig.isa.encoding import Instruction
 from ternsig.program import Program, RegisterDef, Requirement
 
 CORPUS = Path(__file__).parent / "conformance"
-#: cases whose reference bytes truncate a field; our writer refuses them (docs/deviations.d/binary.md)
+#: cases whose reference bytes truncate a field; our writer refuses them (docs/deviations.md)
 WRITER_REFUSES = {"binary/bin_long_key": "thermogram key is 302 bytes",
                   "binary/bin_requires_types_keys": "dimension 0 is 70000"}
 

@@ -80,7 +80,7 @@ def test_matmul_noncanonical_and_empty() -> None:
 
 
 def test_matmul_short_weight_data_traps() -> None:
-    """Reference: index out of bounds panic. Here: a trap (docs/deviations.d/ternary.md)."""
+    """Reference: index out of bounds panic. Here: a trap (docs/deviations.md)."""
     buf = ColdBuffer(np.ones(3, np.int8), np.ones(3, np.uint8), (2, 3))
     buf.pol, buf.mag = buf.pol[:2], buf.mag[:2]
     it, r = run_with([core("ternary_matmul", H(1), C(0), H(0))], {0: [1, 1, 1]}, {0: buf})

@@ -55,7 +55,7 @@ def test_wiring_reaches_all_64_slots() -> None:
 
 
 def test_raw_input_index_beyond_64_traps() -> None:
-    """Reference: `hot_regs[64+]` index out of bounds panic; here a trap (deviations.d/ternary.md)."""
+    """Reference: `hot_regs[64+]` index out of bounds panic; here a trap (docs/deviations.md)."""
     w = ColdBuffer.zeros((1, 1))
     for instr in (a("wire_forward", H(1), C(0), 0x41), a("wire_skip", H(1), H(0), 0x80)):
         r = machine([instr], {0: [1]}, {0: w}).run()

@@ -136,7 +136,7 @@ def test_swap_keeps_grown_register_when_declaration_unchanged():
 
 
 def test_reference_would_lose_temperatures():
-    """Deviation pin (docs/deviations.d/reload.md): the reference re-creates cold buffers on
+    """Deviation pin (docs/deviations.md): the reference re-creates cold buffers on
     reload and copies back only weights; here the temperatures of a kept register survive."""
     it = make_interp()
     swap_program(it, prepare_program(src(shift=3), "runtime"))

@@ -6,7 +6,7 @@ comments), driven by the instruction tables: core mnemonics and their operand la
 the core table, qualified ``ext.mnemonic`` names from the registry's extension tables. Where the
 reference silently assembles garbage (truncated or zeroed operands, opcode 0 for an unknown
 mnemonic, an empty label...) this assembler refuses with an :class:`AssemblyError` that carries
-line and column; docs/deviations.d/assembler.md lists each case.
+line and column; docs/deviations.md lists each case.
 
 Two additions make every instruction word expressible (the disassembler relies on them):
 ``.word 0x<16 hex digits>`` in the program section is one raw instruction, and

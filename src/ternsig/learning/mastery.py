@@ -14,7 +14,7 @@ Weights are two parallel NumPy arrays (``polarity`` int8, ``magnitude`` uint8) u
 Results are integer-exact with the reference wherever its i32 arithmetic does not overflow;
 where it would (a panic in a debug build, a wrapped value in release) this module raises
 :class:`OverflowError`, and where it asserts it raises :class:`ValueError` (see
-docs/deviations.d/learning.md).
+docs/deviations.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The VM's learning kernels, shared by the core ISA and the learning extension (0x0004).
 
 Pressure lives in ``machine.pressure[i]`` (int32, one slot per cold register index, all 64 of
-them — the reference keeps 16 and panics past C15, see docs/deviations.d/learning.md). Pressure
+them — the reference keeps 16 and panics past C15, see docs/deviations.md). Pressure
 entry ``i`` maps to the *flat* weight index ``i``; a pressure vector is created on first use and
 replaced by zeros whenever an op brings a vector of another length, as the reference does.
 

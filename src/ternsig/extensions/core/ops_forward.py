@@ -10,7 +10,7 @@ Semantics are the reference's release build, quirks included:
 * mul wraps to i32 (``((a*b) >> 8) as i32``), add/sub saturate;
 * shift masks its amount to 5 bits and softmax computes ``x - max`` with i32 wrap-around (a
   debug build panics in both cases; golden vectors are release);
-* clamp panics when min > max (we trap: see docs/deviations.d/forward.md).
+* clamp panics when min > max (we trap: see docs/deviations.md).
 
 Errors carry the reference's exact text ("Source not allocated", "Other not allocated", "Bias not
 allocated").
