@@ -1,0 +1,28 @@
+"""The generated ISA reference is current, and every documentation link resolves."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ternsig.docs import isa_reference
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_isa_reference_is_generated_from_the_current_tables():
+    assert (ROOT / "docs" / "isa.md").read_text() == isa_reference(), "run `ternsig spec -o docs/isa.md`"
+
+
+def test_isa_reference_lists_every_instruction():
+    from ternsig.extensions.core import CORE
+    from ternsig.registry import ExtensionRegistry
+
+    text = isa_reference()
+    tables = [CORE] + ExtensionRegistry.standard().tables()
+    assert sum(len(t.specs) for t in tables) == len(re.findall(r"^\| 0x", text, re.M)) == 55 + 188
+
+
+def test_readme_and_docs_links_resolve():
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
