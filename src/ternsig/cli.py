@@ -62,11 +62,12 @@ def cmd_inspect(args) -> int:
     data = Path(args.file).read_bytes()
     program, header = read_tvmr(data)
     h = header_json(header) if header is not None else {}
-    print(f"file:        {args.file} ({len(data)} bytes)")
+    w = 19
+    print(f"{'file:':<{w}}{args.file} ({len(data)} bytes)")
     for k, v in h.items():
-        print(f"{k + ':':<13}{v}")
-    print(f"checksum:    {getattr(header, 'checksum_kind', 'unknown')}")
-    print("extensions:  " + (", ".join(f"{r.name} 0x{r.ext_id:04X}" for r in program.requires) or "none"))
+        print(f"{k + ':':<{w}}{v}")
+    print(f"{'checksum kind:':<{w}}{getattr(header, 'checksum_kind', 'unknown')}")
+    print(f"{'extensions:':<{w}}" + (", ".join(f"{r.name} 0x{r.ext_id:04X}" for r in program.requires) or "none"))
     print("registers:")
     for r in program.registers:
         extra = (f' key="{r.key}"' if r.key else "") + (" frozen" if r.frozen else "")
