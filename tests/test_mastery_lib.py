@@ -198,5 +198,7 @@ def test_i32_overflow_raises_instead_of_wrapping():
         mastery_update(pol, mag, state, [1000], 1, MasteryConfig(pressure_scale=2000))
     with pytest.raises(OverflowError, match="u8"):
         mastery_update(*sig([(0, 0)]), MasteryState.new(1), [100], 1, MasteryConfig(magnitude_step=200, pressure_threshold=1))
-    with pytest.raises(ZeroDivisionError):
-        mastery_update(*sig([(0, 0)]), MasteryState.new(1), [100], 1, MasteryConfig(participation_divisor=0))
+    with pytest.raises(ValueError, match="must not be 0"):     # refused when the config is made
+        MasteryConfig(participation_divisor=0)
+    with pytest.raises(ValueError, match="must not be 0"):
+        MasteryConfig(pressure_decay_den=0)

@@ -68,6 +68,23 @@ class HostError(TernsigError):
     """The host could not fulfil a DomainOp (or refuses it)."""
 
 
+class UsageError(TernsigError, ValueError):
+    """A public function got an argument it cannot accept: a value out of range, arrays whose
+    lengths differ, a configuration that cannot work, a malformed input file.
+
+    It is also a :class:`ValueError`, so callers that caught ``ValueError`` before this family
+    existed keep working.
+    """
+
+
+class IntegerRangeError(UsageError, OverflowError):
+    """A value leaves the integer range the reference computes it in (an i32 product, a u8 step):
+    where the reference would panic (debug) or wrap to garbage (release), ternsig refuses.
+
+    Also an :class:`OverflowError` (and a :class:`ValueError`), for callers that catch either.
+    """
+
+
 # --- faults raised inside instruction handlers; the interpreter turns them into results ---------
 
 class ExecFault(Exception):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import IntegerRangeError, UsageError
+
 I32_MIN = -(1 << 31)
 I32_MAX = (1 << 31) - 1
 I64_MIN = -(1 << 63)
@@ -78,3 +80,39 @@ def tdiv_pos_arr(a: np.ndarray, b) -> np.ndarray:
     """
     r = np.fmod(a, b)            # C remainder: sign of the dividend
     return (a - r) // b          # exact division, so floor == trunc
+
+
+# ---- checked conversion of user-supplied integers ---------------------------------------------------
+
+def int_array(values, what: str, lo: int = I64_MIN, hi: int = I64_MAX) -> np.ndarray:
+    """``values`` (a list, tuple, ndarray or scalar) as a flat int64 array, or a clear error.
+
+    Integers only: booleans count as 0/1 and whole-valued floats are accepted, but strings,
+    fractional or non-finite floats and ragged lists raise :class:`~ternsig.errors.UsageError`;
+    a value outside ``lo..hi`` raises :class:`~ternsig.errors.IntegerRangeError`. ``what``
+    names the argument in the message. An int64 array comes back as (a flat view of) itself:
+    treat the result as read-only.
+    """
+    try:
+        a = np.asarray(values)
+    except (ValueError, TypeError):
+        raise UsageError(f"{what} must be a flat list of integers") from None
+    kind = a.dtype.kind
+    if a.size == 0:
+        return np.zeros(0, np.int64)
+    if kind == "f":
+        if not np.isfinite(a).all() or (a != np.trunc(a)).any():
+            raise UsageError(f"{what} must be integers (got fractional or non-finite values)")
+    elif kind == "O":                               # Python ints beyond int64, or mixed objects
+        flat = a.ravel().tolist()
+        if not all(isinstance(v, int) for v in flat):
+            raise UsageError(f"{what} must be integers")
+        bad = min(flat) if min(flat) < lo else max(flat)
+        raise IntegerRangeError(f"{what} must lie in {lo}..{hi} (got {bad})")
+    elif kind not in "iub":
+        raise UsageError(f"{what} must be integers, got {a.dtype} values")
+    low, high = a.min(), a.max()
+    if int(low) < lo or int(high) > hi:
+        bad = int(low) if int(low) < lo else int(high)
+        raise IntegerRangeError(f"{what} must lie in {lo}..{hi} (got {bad})")
+    return a.astype(np.int64, copy=False).ravel()

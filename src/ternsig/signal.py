@@ -13,6 +13,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .errors import UsageError
+
 
 @dataclass(frozen=True, slots=True)
 class Signal:
@@ -21,9 +23,9 @@ class Signal:
 
     def __post_init__(self) -> None:
         if not -128 <= self.polarity <= 127:
-            raise ValueError(f"polarity {self.polarity} is not an i8")
+            raise UsageError(f"polarity {self.polarity} is not an i8")
         if not 0 <= self.magnitude <= 255:
-            raise ValueError(f"magnitude {self.magnitude} is not a u8")
+            raise UsageError(f"magnitude {self.magnitude} is not a u8")
 
     @property
     def value(self) -> int:
@@ -76,5 +78,5 @@ def signals_from_pairs(pairs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.n
         return np.zeros(0, np.int8), np.zeros(0, np.uint8)
     arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if (arr[:, 0] < -128).any() or (arr[:, 0] > 127).any() or (arr[:, 1] < 0).any() or (arr[:, 1] > 255).any():
-        raise ValueError("signal pair out of range (polarity i8, magnitude u8)")
+        raise UsageError("signal pair out of range (polarity i8, magnitude u8)")
     return arr[:, 0].astype(np.int8), arr[:, 1].astype(np.uint8)

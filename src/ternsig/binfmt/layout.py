@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
+from ..errors import UsageError
+
 TVMR_MAGIC = b"TVMR"
 TERN_MAGIC = b"TERN"
 TVMR_VERSION = 1
@@ -71,7 +73,7 @@ def checksum_of(content: bytes, kind: str) -> int:
         return reference_checksum(content)
     if kind == "xxhash64":
         return xxh64_checksum(content)
-    raise ValueError(f"unknown checksum kind {kind!r} (choose one of {', '.join(CHECKSUM_KINDS)})")
+    raise UsageError(f"unknown checksum kind {kind!r} (choose one of {', '.join(CHECKSUM_KINDS)})")
 
 
 def match_checksum(content: bytes, stored: int) -> tuple[str | None, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Union
 
+from ..errors import UsageError
 from ..host.domainops import OPS
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import Machine
@@ -25,7 +26,7 @@ def yield_handler(variant: str, sources: dict[str, FieldSource]) -> Callable[...
     cls = OPS[variant]
     expected = {f for f, _ in cls.field_kinds}
     if set(sources) != expected:
-        raise ValueError(f"{variant}: fields {sorted(sources)} do not match {sorted(expected)}")
+        raise UsageError(f"{variant}: fields {sorted(sources)} do not match {sorted(expected)}")
     picks = [(f, _SLOT[s]) for f, s in sources.items() if isinstance(s, str)]
     funcs = [(f, s) for f, s in sources.items() if not isinstance(s, str)]
     if not sources:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
+from ..errors import UsageError
+
 BANK_HOT, BANK_COLD, BANK_PARAM, BANK_SHAPE = 0, 1, 2, 3
 BANK_LETTERS = "HCPS"
 NULL_REG = 0xFF
@@ -31,18 +33,26 @@ class Instruction(NamedTuple):
         return (self.c << 8) | self.d
 
     def to_bytes(self) -> bytes:
-        return bytes((self.ext_id >> 8, self.ext_id & 0xFF, self.opcode >> 8, self.opcode & 0xFF,
-                      self.a, self.b, self.c, self.d))
+        try:
+            return bytes((self.ext_id >> 8, self.ext_id & 0xFF, self.opcode >> 8, self.opcode & 0xFF,
+                          self.a, self.b, self.c, self.d))
+        except (ValueError, TypeError):
+            raise UsageError(f"instruction fields out of range: ext id and opcode are u16, operands "
+                             f"bytes (got {tuple(self)})") from None
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Instruction":
         if len(data) != 8:
-            raise ValueError(f"an instruction word is 8 bytes, got {len(data)}")
+            raise UsageError(f"an instruction word is 8 bytes, got {len(data)}")
         return cls((data[0] << 8) | data[1], (data[2] << 8) | data[3], data[4], data[5], data[6], data[7])
 
     @classmethod
     def from_hex(cls, text: str) -> "Instruction":
-        return cls.from_bytes(bytes.fromhex(text))
+        try:
+            data = bytes.fromhex(text)
+        except ValueError:
+            raise UsageError(f"not an instruction word in hex: {text!r}") from None
+        return cls.from_bytes(data)
 
     def hex(self) -> str:
         return self.to_bytes().hex()
@@ -57,7 +67,7 @@ def encode_words(instructions: Iterable[Instruction]) -> bytes:
 
 def decode_words(data: bytes) -> list[Instruction]:
     if len(data) % 8:
-        raise ValueError("instruction stream length is not a multiple of 8")
+        raise UsageError("instruction stream length is not a multiple of 8")
     return [Instruction.from_bytes(data[i:i + 8]) for i in range(0, len(data), 8)]
 
 

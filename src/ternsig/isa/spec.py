@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Optional
 
+from ..errors import UsageError
+
 SLOTS = ("A", "B", "C", "D", "CD", "-")
 BASIC_KINDS = ("reg", "imm8", "imm16", "label", "gain", "fix")
 
@@ -68,7 +70,7 @@ def parse_layout(text: str) -> tuple[Operand, ...]:
         kind, _, rest = tok.partition("@")
         slot, _, dflt = rest.partition("=")
         if slot not in SLOTS or not kind:
-            raise ValueError(f"bad operand field {tok!r} in layout {text!r}")
+            raise UsageError(f"bad operand field {tok!r} in layout {text!r}")
         default: Optional[float] = None
         if dflt:
             default = float(dflt) if kind == "gain" else int(dflt, 0)
@@ -141,13 +143,13 @@ class ExtensionTable:
 
     def add(self, spec: InstructionSpec) -> None:
         if spec.ext_id != self.ext_id:
-            raise ValueError(f"{spec.mnemonic}: ext id {spec.ext_id:#06x} is not {self.ext_id:#06x}")
+            raise UsageError(f"{spec.mnemonic}: ext id {spec.ext_id:#06x} is not {self.ext_id:#06x}")
         if spec.opcode in self.by_opcode:
-            raise ValueError(f"{self.name}: opcode {spec.opcode:#06x} declared twice")
+            raise UsageError(f"{self.name}: opcode {spec.opcode:#06x} declared twice")
         for name in (spec.mnemonic, *spec.aliases):
             key = name.lower()
             if key in self.by_mnemonic:
-                raise ValueError(f"{self.name}: mnemonic {name!r} declared twice")
+                raise UsageError(f"{self.name}: mnemonic {name!r} declared twice")
             self.by_mnemonic[key] = spec
         self.by_opcode[spec.opcode] = spec
         self.specs.append(spec)
@@ -177,7 +179,7 @@ class ExtensionTable:
         def deco(fn: Handler) -> Handler:
             spec = self.by_mnemonic[mnemonic.lower()]
             if spec.handler is not None:
-                raise ValueError(f"{self.name}.{mnemonic} already has a handler")
+                raise UsageError(f"{self.name}.{mnemonic} already has a handler")
             spec.handler = fn
             return fn
 

@@ -13,8 +13,9 @@ than building it from nothing.
 Weights are two parallel NumPy arrays (``polarity`` int8, ``magnitude`` uint8) updated in place.
 Results are integer-exact with the reference wherever its i32 arithmetic does not overflow;
 where it would (a panic in a debug build, a wrapped value in release) this module raises
-:class:`OverflowError`, and where it asserts it raises :class:`ValueError` (see
-docs/deviations.md).
+:class:`~ternsig.errors.IntegerRangeError` (an ``OverflowError``), and where it asserts or would
+divide by zero it raises :class:`~ternsig.errors.UsageError` (a ``ValueError``); see
+docs/deviations.md.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..intmath import I32_MAX, I32_MIN, tdiv, tdiv_arr
+from ..errors import IntegerRangeError, UsageError
+from ..intmath import I32_MAX, I32_MIN, int_array, tdiv, tdiv_arr
 
 __all__ = ["MasteryConfig", "MasteryState", "mastery_update", "init_random_structure", "init_positive_bias",
            "compute_participation_mask", "count_active", "sparsity"]
@@ -42,13 +44,17 @@ class MasteryConfig:
     pressure_decay_den: int = 3
 
     def __post_init__(self) -> None:
-        if not 0 <= self.magnitude_step <= 255:
-            raise ValueError(f"magnitude_step {self.magnitude_step} is not a u8")
+        if not isinstance(self.magnitude_step, (int, np.integer)) or not 0 <= self.magnitude_step <= 255:
+            raise UsageError(f"magnitude_step {self.magnitude_step!r} is not a u8")
         for name in ("pressure_threshold", "participation_divisor", "pressure_scale",
                      "pressure_decay_num", "pressure_decay_den"):
             v = getattr(self, name)
-            if not I32_MIN <= v <= I32_MAX:
-                raise ValueError(f"{name} {v} is not an i32")
+            if not isinstance(v, (int, np.integer)) or not I32_MIN <= v <= I32_MAX:
+                raise UsageError(f"{name} {v!r} is not an i32")
+        # the reference divides by these on every update (a panic there); refuse the config now
+        for name in ("participation_divisor", "pressure_decay_den"):
+            if getattr(self, name) == 0:
+                raise UsageError(f"{name} must not be 0 (mastery_update divides by it)")
 
     @classmethod
     def default(cls) -> "MasteryConfig":
@@ -76,6 +82,8 @@ class MasteryState:
 
     @classmethod
     def new(cls, n_weights: int) -> "MasteryState":
+        if n_weights < 0:
+            raise UsageError(f"MasteryState.new: {n_weights} weights")
         return cls(np.zeros(n_weights, np.int32))
 
     def reset_pressure(self) -> None:
@@ -88,7 +96,7 @@ class MasteryState:
 def _i32(values: np.ndarray, what: str) -> np.ndarray:
     """Check that an exact int64 result fits the i32 the reference computes it in."""
     if values.size and (int(values.min()) < I32_MIN or int(values.max()) > I32_MAX):
-        raise OverflowError(f"mastery_update: {what} overflows i32 (the reference would panic or wrap)")
+        raise IntegerRangeError(f"mastery_update: {what} overflows i32 (the reference would panic or wrap)")
     return values
 
 
@@ -103,20 +111,19 @@ def mastery_update(polarity: np.ndarray, magnitude: np.ndarray, state: MasterySt
     0); an opposed weight first weakens by ``step`` (pressure kept) and flips to ``step`` only
     once its magnitude is spent (pressure 0).
     """
-    acts = np.asarray(activations, dtype=np.int64).ravel()
+    if not (isinstance(polarity, np.ndarray) and polarity.dtype == np.int8
+            and isinstance(magnitude, np.ndarray) and magnitude.dtype == np.uint8):
+        raise UsageError("mastery_update: polarity must be an int8 and magnitude a uint8 ndarray "
+                         "(they are updated in place)")
+    acts = int_array(activations, "mastery_update: activations", I32_MIN, I32_MAX)
     n = len(polarity)
     if len(magnitude) != n or len(acts) != n or len(state.pressure) != n:
-        raise ValueError(f"mastery_update: lengths differ (weights {n}, magnitudes {len(magnitude)}, "
+        raise UsageError(f"mastery_update: lengths differ (weights {n}, magnitudes {len(magnitude)}, "
                          f"activations {len(acts)}, pressure {len(state.pressure)})")
-    if polarity.dtype != np.int8 or magnitude.dtype != np.uint8:
-        raise TypeError("mastery_update: polarity must be int8 and magnitude uint8")
-    if config.participation_divisor == 0:
-        raise ZeroDivisionError("mastery_update: participation_divisor is 0")
-    if config.pressure_decay_den == 0:
-        raise ZeroDivisionError("mastery_update: pressure_decay_den is 0")
-    if acts.size and (acts.min() < I32_MIN or acts.max() > I32_MAX):
-        raise OverflowError("mastery_update: activations must be i32")
-    direction = int(direction)
+    dirs = int_array(direction, "mastery_update: direction", I32_MIN, I32_MAX)
+    if dirs.size != 1:
+        raise UsageError("mastery_update: direction must be one integer")
+    direction = int(dirs[0])
     step = config.magnitude_step
 
     # phase 1: pressure from participating units (each product is an i32 in the reference)
@@ -132,7 +139,7 @@ def mastery_update(polarity: np.ndarray, magnitude: np.ndarray, state: MasterySt
 
     # phase 2: structural updates where pressure is sustained
     if (pressure == I32_MIN).any():
-        raise OverflowError("mastery_update: |pressure| of i32::MIN overflows (the reference would panic or wrap)")
+        raise IntegerRangeError("mastery_update: |pressure| of i32::MIN overflows (the reference would panic or wrap)")
     sel = np.abs(pressure) >= config.pressure_threshold
     updates = int(sel.sum())
     if updates:
@@ -145,7 +152,7 @@ def mastery_update(polarity: np.ndarray, magnitude: np.ndarray, state: MasterySt
         weaken = opposed & (mag > step)
         flip = opposed & ~weaken
         if silent.any() and step * 2 > 255:
-            raise OverflowError("mastery_update: 2 × magnitude_step overflows u8")
+            raise IntegerRangeError("mastery_update: 2 × magnitude_step overflows u8")
         if aligned.any():
             kept = _i32(pressure[aligned] * config.pressure_decay_num, "pressure × decay")
             pressure[aligned] = tdiv_arr(kept, config.pressure_decay_den)
@@ -182,9 +189,9 @@ def init_positive_bias(n_bias: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def compute_participation_mask(activations, divisor: int) -> np.ndarray:
     """True where activation > max/divisor (peak-relative gating; max floored at 1)."""
-    acts = np.asarray(activations, dtype=np.int64).ravel()
+    acts = int_array(activations, "compute_participation_mask: activations")
     if divisor == 0:
-        raise ZeroDivisionError("compute_participation_mask: divisor is 0")
+        raise UsageError("compute_participation_mask: divisor is 0")
     peak = max(int(acts.max()) if len(acts) else 1, 1)
     return acts > tdiv(peak, divisor)
 

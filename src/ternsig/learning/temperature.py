@@ -26,12 +26,14 @@ Everything works on whole arrays: no per-weight Python loop.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..intmath import I32_MAX
+from ..errors import IntegerRangeError, UsageError
+from ..intmath import I32_MAX, int_array, tdiv_arr
 from ..vm.state import ACTIVATION_THRESHOLD, COLD, CONDUCTANCE, COOL, HOT, THRESHOLD_MULTIPLIER, WARM, ColdBuffer, Machine
 
 __all__ = [
@@ -56,7 +58,10 @@ Mask = Union[np.ndarray, Sequence[int], Sequence[bool]]
 
 def normalize(temps: np.ndarray) -> np.ndarray:
     """Temperatures as int64 0..3: any value ≥ 3 is COLD (the reference's ``from_u8``)."""
-    return np.minimum(np.asarray(temps, dtype=np.int64), COLD)
+    t = np.asarray(temps)
+    if t.dtype != np.uint8:          # anything but the stored dtype is user input: check it
+        t = int_array(t, "temperatures", 0, 255)
+    return np.minimum(t.astype(np.int64, copy=False), COLD)
 
 
 def promote(temps: np.ndarray) -> np.ndarray:
@@ -91,9 +96,11 @@ def learning_thresholds(base: int, temps: np.ndarray) -> np.ndarray:
     """Pressure a weight needs before it changes: ``base·mult/2`` (HOT ½×, WARM 1×, COOL 2×)
     and i32::MAX for COLD, which therefore never learns. Integer-exact with the reference's
     mastery commit (``base`` is at most a byte there, so ``base·mult`` cannot overflow)."""
+    base = operator.index(base)
+    if not -I32_MAX <= base <= I32_MAX:
+        raise IntegerRangeError(f"learning_thresholds: base {base} is not an i32")
     t = normalize(temps)
-    prod = int(base) * _MULT[np.minimum(t, COOL)]
-    eff = np.where(prod < 0, -((-prod) // 2), prod // 2)      # Rust `/` truncates
+    eff = tdiv_arr(base * _MULT[np.minimum(t, COOL)], 2)      # Rust `/` truncates
     return np.where(t >= COLD, I32_MAX, eff)
 
 
@@ -134,10 +141,10 @@ def _as_mask(n: int, active: Mask) -> np.ndarray:
     a = np.asarray(active)
     if a.dtype == np.bool_:
         if a.shape != (n,):
-            raise ValueError(f"usage mask has {a.size} entries for {n} weights")
+            raise UsageError(f"usage mask has {a.size} entries for {n} weights")
         return a
     # indices: out-of-range ones are ignored, as the reference's record_usage does
-    idx = a.astype(np.int64).ravel()
+    idx = int_array(a, "weight indices")
     mask = np.zeros(n, bool)
     mask[idx[(idx >= 0) & (idx < n)]] = True
     return mask
@@ -173,10 +180,10 @@ def record_forward_usage(buf: ColdBuffer, x: np.ndarray, *, wrap_intensity: bool
     if buf.usage is None:
         return 0
     if len(buf.shape) != 2:
-        raise ValueError(f"record_forward_usage needs 2-D weights, got shape {list(buf.shape)}")
+        raise UsageError(f"record_forward_usage needs 2-D weights, got shape {list(buf.shape)}")
     out_dim, in_dim = buf.shape
     xs = np.zeros(in_dim, np.int64)
-    xv = np.asarray(x, dtype=np.int64).ravel()[:in_dim]
+    xv = int_array(x, "record_forward_usage: inputs")[:in_dim]
     xs[:len(xv)] = xv
     mag = np.abs(xs)
     intensity = (mag & 0xFF) if wrap_intensity else np.minimum(mag, 255)
@@ -185,7 +192,7 @@ def record_forward_usage(buf: ColdBuffer, x: np.ndarray, *, wrap_intensity: bool
     values = np.zeros(n, np.int64)
     k = min(n, len(buf))
     values[:k] = buf.values()[:k]
-    used = (values.reshape(out_dim, in_dim) != 0) & (xs != 0)[None, :] & can_conduct(temps, intensity[None, :])
+    used = (values.reshape(out_dim, in_dim) != 0) & (xs != 0)[None, :] & (intensity[None, :] >= _ACT[temps])
     mask = np.zeros(len(buf), bool)
     mask[:k] = used.ravel()[:k]
     return record_usage(buf, mask)
@@ -196,7 +203,7 @@ def decay_usage(buf: ColdBuffer, factor: int) -> None:
     if buf.usage is None:
         return
     if not 0 <= factor <= 255:
-        raise ValueError(f"usage decay factor {factor} is not a u8")
+        raise UsageError(f"usage decay factor {factor} is not a u8")
     buf.usage = (buf.usage.astype(np.uint64) * np.uint64(factor) // np.uint64(255)).astype(np.uint32)
 
 
@@ -239,13 +246,13 @@ class LifecyclePolicy:
 
     def __post_init__(self) -> None:
         if len(self.promote_at) != 3:
-            raise ValueError("promote_at needs one entry for each of HOT, WARM and COOL")
+            raise UsageError("promote_at needs one entry for each of HOT, WARM and COOL")
         if any(p is not None and p < 1 for p in self.promote_at):
-            raise ValueError("promotion thresholds must be at least 1 use")
+            raise UsageError("promotion thresholds must be at least 1 use")
         if self.demote_below < 0:
-            raise ValueError("demote_below must not be negative")
+            raise UsageError("demote_below must not be negative")
         if not 0 <= self.usage_decay <= 255:
-            raise ValueError("usage_decay is a u8 factor (255 keeps all)")
+            raise UsageError("usage_decay is a u8 factor (255 keeps all)")
 
 
 @dataclass(frozen=True)

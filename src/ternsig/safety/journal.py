@@ -27,15 +27,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-from ..errors import FormatError
+from ..atomicio import atomic_write
+from ..errors import FormatError, HostError, UsageError
 from ..isa.encoding import BANK_COLD, BANK_HOT, NULL_REG, reg_bank, reg_index, reg_name
 from ..isa.spec import Layer
 from ..vm.state import ColdBuffer, HotBuffer
@@ -421,7 +420,7 @@ class Journal:
         """Roll back entry ``seq`` and every later entry of the same region."""
         first = next((e for e in self.entries if e.seq == seq), None)
         if first is None:
-            raise KeyError(f"no journal entry #{seq}")
+            raise UsageError(f"no journal entry #{seq}")
         return self.rollback(brain, [e for e in self.entries if e.region == first.region and e.seq >= seq])
 
     # ---- bookkeeping --------------------------------------------------------------------------------
@@ -450,34 +449,10 @@ class Journal:
         return MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload
 
     def save(self) -> None:
-        """Write atomically: a temp file in the same directory, fsync, rename, fsync the directory."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.to_bytes()
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        try:
-            dfd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dfd)
-        except OSError:
-            pass
-        finally:
-            os.close(dfd)
+        """Write atomically (:func:`~ternsig.atomicio.atomic_write`): after a crash the file holds
+        the previous journal or this one, never a torn mix."""
+        if self.path is not None:
+            atomic_write(self.path, self.to_bytes(), make_parents=True)
 
     @staticmethod
     def parse(data: bytes) -> dict[str, Any]:
@@ -500,7 +475,8 @@ class Journal:
             raise FormatError(f"journal payload is not valid: {exc}", nl + 1) from None
 
     def _load(self) -> None:
-        assert self.path is not None
+        if self.path is None:
+            raise UsageError("this journal has no file to load")
         doc = self.parse(self.path.read_bytes())
         try:
             self.seq = int(doc["seq"])
@@ -521,4 +497,4 @@ def _region(brain: Any, name: str) -> Any:
     for r in brain.regions:
         if r.name == name:
             return r
-    raise KeyError(f"no region named {name!r}")
+    raise HostError(f"no region named {name!r}")

@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..errors import UsageError
+
 from ..signal import Signal
 
 F32 = np.float32
@@ -93,7 +95,7 @@ class Signals:
 
     def __init__(self, raw: bytes = b""):
         if len(raw) % 2:
-            raise ValueError("a signal vector needs an even number of bytes")
+            raise UsageError("a signal vector needs an even number of bytes")
         self.raw = bytes(raw)
 
     @classmethod
@@ -101,7 +103,7 @@ class Signals:
         pol = np.asarray(polarity).astype(np.int8, copy=False).ravel()
         mag = np.asarray(magnitude).astype(np.uint8, copy=False).ravel()
         if pol.shape != mag.shape:
-            raise ValueError("polarity and magnitude arrays differ in length")
+            raise UsageError("polarity and magnitude arrays differ in length")
         out = np.empty(2 * len(pol), np.uint8)
         out[0::2] = pol.view(np.uint8)
         out[1::2] = mag
@@ -112,7 +114,7 @@ class Signals:
         arr = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
         if arr.size and ((arr[:, 0] < -128).any() or (arr[:, 0] > 127).any()
                          or (arr[:, 1] < 0).any() or (arr[:, 1] > 255).any()):
-            raise ValueError("signal pair out of range (polarity i8, magnitude u8)")
+            raise UsageError("signal pair out of range (polarity i8, magnitude u8)")
         return cls.from_arrays(arr[:, 0], arr[:, 1])
 
     @classmethod

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from ..errors import UsageError
+
 #: chrono 0.4.42 NaiveDate range: years -262143 ..= 262142
 MIN_YEAR = -262_143
 MAX_YEAR = 262_142
@@ -55,7 +57,7 @@ class Timestamp:
     def __post_init__(self) -> None:
         why = validity_error(self.secs, self.nanos)
         if why is not None:
-            raise ValueError(f"invalid timestamp: {self.secs}s {self.nanos}ns ({why})")
+            raise UsageError(f"invalid timestamp: {self.secs}s {self.nanos}ns ({why})")
 
     @classmethod
     def now(cls) -> "Timestamp":

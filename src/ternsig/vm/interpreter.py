@@ -6,12 +6,13 @@ string work: fetch, advance pc, call.
 """
 from __future__ import annotations
 
+import operator
 from functools import partial
 from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-from ..errors import ExecFault, PanicFault, Trap
+from ..errors import ExecFault, PanicFault, Trap, UsageError
 from ..isa.encoding import Instruction
 from ..program import Program
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
@@ -108,7 +109,7 @@ class Interpreter:
         self.m.set_input(values if isinstance(values, (list, tuple, np.ndarray)) else list(values))
 
     def load_target(self, values: Iterable[int]) -> None:
-        self.m.set_target(list(values))
+        self.m.set_target(values if isinstance(values, (list, tuple, np.ndarray)) else list(values))
 
     def output(self) -> list[int]:
         return self.m.output.tolist()
@@ -150,7 +151,12 @@ class Interpreter:
         m = self.m
         code = self._code
         n = len(code)
-        budget = -1 if fuel is None else int(fuel)
+        if fuel is None:
+            budget = -1
+        else:
+            budget = operator.index(fuel)
+            if budget < 0:
+                raise UsageError(f"fuel must be None (no budget) or at least 0, got {budget}")
         if budget == 0:
             return self._fuel_trap(0)
         executed = 0

@@ -6,11 +6,13 @@ temperature array (uint8: 0 HOT, 1 WARM, 2 COOL, 3 COLD; ``None`` means every we
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
 
+from ..intmath import I32_MAX, I32_MIN, int_array
 from ..program import Program, RegisterDef
 from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, reg_bank, reg_index
 
@@ -162,7 +164,7 @@ class ColdBuffer:
         self.frozen = frozen
         self.temps = temps
         self.dirty = False
-        self.usage: Optional[np.ndarray] = None   # per-weight usage counts (u16), when tracked
+        self.usage: Optional[np.ndarray] = None   # per-weight usage counts (u32), when tracked
         self.version = 0
         self.cache: dict[Any, Any] = {}
 
@@ -275,20 +277,19 @@ class Machine:
 
     # ---- convenience for hosts and tests ---------------------------------------------------------
     def set_input(self, values) -> None:
-        """Raw i32 input (``load_input_i32``), no clamping; values outside i32 are refused."""
+        """Raw i32 input (``load_input_i32``), no clamping; values outside i32 (or not integers)
+        raise :class:`~ternsig.errors.UsageError`."""
         if isinstance(values, np.ndarray) and values.dtype == np.int32:
             self.input = values.ravel().copy()
             return
-        try:
-            self.input = np.array(values, dtype=np.int32).ravel()
-        except (OverflowError, ValueError, TypeError):
-            from ..errors import TernsigError
-
-            raise TernsigError("input values must be integers in the i32 range") from None
+        self.input = int_array(values, "input values", I32_MIN, I32_MAX).astype(np.int32)
 
     def set_target(self, values) -> None:
-        """Target values, each clamped to [-255, 255] as ``Signal::from_signed_i32`` does."""
-        self.target = np.clip(np.asarray(values, dtype=np.int64).ravel(), -255, 255).astype(np.int32)
+        """Target values, each clamped to [-255, 255] as ``Signal::from_signed_i32`` does (the
+        values themselves must be i32)."""
+        t = int_array(values, "target values", I32_MIN, I32_MAX)
+        self.target = np.minimum(np.maximum(t, -255), 255).astype(np.int32)
 
     def set_babble_scale(self, v: int) -> None:
-        self.babble_scale = max(0, min(255, int(v)))
+        """Babble scale, clamped to 0..255 (``Interpreter::set_babble_scale``)."""
+        self.babble_scale = max(0, min(255, operator.index(v)))
