@@ -27,15 +27,26 @@ def _parse_ints(text: str) -> list[int]:
 
 def _apply_weights(interp, path: Path) -> None:
     """Cold-register contents from a JSON file: {"C0": {"weights": [...], "temperatures": [...]}}."""
-    from .conformance.runner import _apply_cold
+    from .inputs import apply_cold
 
     try:
-        spec = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TernsigError(f"{path}: cannot read weights: {exc}") from None
-    if not isinstance(spec, dict):
-        raise TernsigError(f"{path}: weights file must be a JSON object keyed by cold register (C0, ...)")
-    _apply_cold(interp, spec)
+        spec = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise TernsigError(f"{path}: cannot read weights: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise TernsigError(f"{path}: weights file is not valid JSON: {exc}") from None
+    apply_cold(interp.m, spec, str(path))
+
+
+def _count(text: str) -> int:
+    """argparse type of --fuel and --ticks: an integer, 0 or more."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
 
 
 def cmd_asm(args) -> int:
@@ -122,6 +133,7 @@ def cmd_demo(args) -> int:
 
 def cmd_validate(args) -> int:
     from .asm import assemble
+    from .loader import read_source
     from .safety.validator import ERROR, validate_program
 
     paths: list[Path] = []
@@ -140,7 +152,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in paths:
         try:
-            program = assemble(path.read_text(), source_name=str(path))
+            program = assemble(read_source(path), source_name=str(path))
         except TernsigError as exc:
             print(f"{path}: ERROR: {exc}")
             bad += 1
@@ -190,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("program")
     p.add_argument("--input", help="input values, e.g. '1,2,3'")
     p.add_argument("--weights", help="JSON file of cold-register contents")
-    p.add_argument("--fuel", type=int, default=10_000_000, help="instruction budget (default 10M)")
+    p.add_argument("--fuel", type=_count, default=10_000_000, help="instruction budget (default 10M)")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("spec", help="write the ISA reference generated from the instruction tables")
     p.add_argument("-o", "--output", default="docs/isa.md")
@@ -207,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="brain_cmd", required=True)
     b = bsub.add_parser("run", help="boot the brain and run it for N ticks")
     b.add_argument("dir")
-    b.add_argument("--ticks", type=int, default=1000)
+    b.add_argument("--ticks", type=_count, default=1000)
     b.add_argument("--telemetry", help="JSON-lines telemetry file (default DIR/state/telemetry.jsonl)")
     b.add_argument("--state", help="state directory (default DIR/state)")
     b.add_argument("--watch", action="store_true", help="hot-reload firmware files while running")
@@ -217,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.set_defaults(fn=cmd_watch)
     p = sub.add_parser("demo", help="run the bundled example brain and show it learning")
-    p.add_argument("--ticks", type=int, default=3000)
+    p.add_argument("--ticks", type=_count, default=3000)
     p.add_argument("--dir", help="work directory (default: a new temporary directory)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(fn=cmd_demo)

@@ -1,10 +1,33 @@
-"""Load a program from a file, whatever it holds: `.ternsig` source or a TVMR/TERN binary."""
+"""Load a program from a file, whatever it holds: `.ternsig` source or a TVMR/TERN binary.
+
+Every command and host that reads program files goes through here, so a missing file, a
+directory, a binary where source was expected or text that is not UTF-8 gives one clear
+:class:`~ternsig.errors.TernsigError` naming the file (never a raw ``UnicodeDecodeError``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from .errors import TernsigError
 from .program import Program
+
+
+def decode_source(data: bytes, name: str) -> str:
+    """Source bytes → text; bytes that are not UTF-8 → TernsigError with the byte offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TernsigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+
+
+def read_source(path: Path | str, what: str = "source") -> str:
+    """The text of a `.ternsig` file; unreadable or non-UTF-8 files → TernsigError naming it."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TernsigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    return decode_source(data, str(path))
 
 
 def load_program_file(path: Path | str) -> Program:

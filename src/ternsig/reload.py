@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Optional, TextIO
 
 from .errors import TernsigError
 from .isa.encoding import BANK_COLD, BANK_HOT, reg_bank, reg_index, reg_name
+from .loader import read_source
 from .program import Program
 from .vm.interpreter import Interpreter
 
@@ -506,10 +507,10 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
         interp = Interpreter()
         interps[p] = interp
         try:
-            prog = prepare_program(p.read_text(), None, source_name=str(p), require_terminator=False)
+            prog = prepare_program(read_source(p), None, source_name=str(p), require_terminator=False)
             interp.load_program(prog)
             out.write(f"loaded {p.relative_to(directory)}: {len(prog.instructions)} instructions\n")
-        except (TernsigError, OSError, UnicodeDecodeError) as exc:
+        except TernsigError as exc:
             out.write(f"not loaded {p.relative_to(directory)}: {exc}\n")
         targets.append(ReloadTarget(p, None, (lambda prog, i=interp: swap_program(i, prog)), p.stem))
     reloader = HotReloader(targets, debounce=debounce, use_watchfiles=use_watchfiles,

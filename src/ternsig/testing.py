@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, TextIO
 
 from .errors import TernsigError
+from .inputs import apply_inputs
 from .loader import load_program_file as load_program
 from .isa.encoding import Instruction, reg_name
 from .program import Program
@@ -114,33 +115,20 @@ class _Open:
     calls: int
 
 
-def _apply_inputs(interp: Interpreter, spec: dict[str, Any]) -> None:
-    m = interp.m
-    if "cold" in spec:
-        from .conformance.runner import _apply_cold
-
-        _apply_cold(interp, spec["cold"])
-    for k, v in spec.get("chemical", {}).items():
-        if k not in ("dopamine", "serotonin", "norepinephrine", "gaba"):
-            raise TernsigError(f"input: unknown chemical {k!r}")
-        setattr(m.chem, k, max(0, min(255, int(v))))
-    if "babble_scale" in spec:
-        m.set_babble_scale(int(spec["babble_scale"]))
-    if "target" in spec:
-        m.set_target(spec["target"])
-    m.set_input(spec.get("input", []))
-
-
 def run_test_program(program: Program, path: str = "<program>", *, inputs: Optional[dict[str, Any]] = None,
-                     host: Optional[Host] = None, fuel: int = DEFAULT_FUEL, registry: Any = None) -> FileReport:
-    """Run one test program and report its test cases (see the module docstring for the rules)."""
+                     host: Optional[Host] = None, fuel: int = DEFAULT_FUEL, registry: Any = None,
+                     inputs_name: str = "inputs") -> FileReport:
+    """Run one test program and report its test cases (see the module docstring for the rules).
+
+    ``inputs`` is an ``input.json``-style object (:mod:`ternsig.inputs`); ``inputs_name`` names
+    it in error messages."""
     from .extensions.test_ext import state_of
 
     interp = Interpreter(program, registry=registry)
     m = interp.m
     report = FileReport(path)
     if inputs:
-        _apply_inputs(interp, inputs)
+        apply_inputs(m, inputs, inputs_name)
     code = program.instructions
     n = len(code)
     seen: dict[int, int] = {}
@@ -224,12 +212,16 @@ def run_test_program(program: Program, path: str = "<program>", *, inputs: Optio
 
 # ---- files and the report ----------------------------------------------------------------------------------
 
-def _sidecar(path: Path) -> Optional[dict[str, Any]]:
-    side = path.with_name(path.stem + ".input.json")
+def sidecar_path(path: Path) -> Path:
+    """``NAME.input.json`` next to ``NAME.ternsig``."""
+    return path.with_name(path.stem + ".input.json")
+
+
+def _sidecar(side: Path) -> Optional[dict[str, Any]]:
     if not side.exists():
         return None
     try:
-        spec = json.loads(side.read_text())
+        spec = json.loads(side.read_bytes())
     except ValueError as exc:
         raise TernsigError(f"{side}: not valid JSON: {exc}") from None
     if not isinstance(spec, dict):
@@ -240,8 +232,9 @@ def _sidecar(path: Path) -> Optional[dict[str, Any]]:
 def run_file(path: Path, *, host: Optional[Host] = None, fuel: int = DEFAULT_FUEL) -> FileReport:
     try:
         program = load_program(path)
-        inputs = _sidecar(path)
-        return run_test_program(program, str(path), inputs=inputs, host=host, fuel=fuel)
+        side = sidecar_path(path)
+        inputs = _sidecar(side)
+        return run_test_program(program, str(path), inputs=inputs, host=host, fuel=fuel, inputs_name=str(side))
     except OSError as exc:
         return FileReport(str(path), load_error=f"cannot read: {exc.strerror or exc}")
     except TernsigError as exc:

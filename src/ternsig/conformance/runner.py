@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AssemblyError, FormatError, TernsigError
+from ..inputs import apply_cold, apply_inputs
 from ..isa.encoding import Instruction
 from ..vm.interpreter import Interpreter
 from ..vm.results import Status
@@ -35,29 +36,8 @@ def _load_json(path: Path) -> Any:
 # ---- execution ---------------------------------------------------------------------------------
 
 def _apply_cold(interp: Interpreter, spec: dict[str, Any]) -> None:
-    m = interp.m
-    for name, cs in spec.items():
-        idx = int(name[1:])
-        buf = m.cold[idx]
-        if buf is None:
-            raise TernsigError(f"input.json sets undeclared cold register {name}")
-        n = len(buf)
-        if "weights" in cs:
-            ws = cs["weights"]
-            pol = np.zeros(n, np.int8)
-            mag = np.zeros(n, np.uint8)
-            for i, w in enumerate(ws[:n]):
-                if isinstance(w, list):
-                    pol[i], mag[i] = w[0], w[1]
-                else:
-                    pol[i] = (w > 0) - (w < 0)
-                    mag[i] = min(abs(w), 255)
-            buf.pol, buf.mag = pol, mag
-        if "temperatures" in cs and cs["temperatures"] is not None:
-            t = cs["temperatures"]
-            arr = np.full(n, t, np.int64) if isinstance(t, int) else np.asarray(t, np.int64)
-            buf.temps = np.minimum(arr, 3).astype(np.uint8)
-        buf.touch()
+    """A case's ``cold`` key (kept for the benchmarks that replay cases)."""
+    apply_cold(interp.m, spec)
 
 
 def _cold_json(buf: ColdBuffer) -> dict[str, Any]:
@@ -102,15 +82,7 @@ def run_execution(source: str, inp: dict[str, Any]) -> dict[str, Any]:
         program.instructions[patch["index"]] = Instruction.from_hex(patch["hex"])
     interp = Interpreter(program)
     m = interp.m
-    if "cold" in inp:
-        _apply_cold(interp, inp["cold"])
-    for k, v in inp.get("chemical", {}).items():
-        setattr(m.chem, k, int(v))
-    if "babble_scale" in inp:
-        m.set_babble_scale(inp["babble_scale"])
-    if "target" in inp:
-        m.set_target(inp["target"])
-    m.set_input(inp.get("input", []))
+    apply_inputs(m, inp)
 
     max_steps = int(inp.get("max_steps", 100000))
     traces: list[list[int]] = []

@@ -61,6 +61,9 @@ def isqrt_arr(v: np.ndarray) -> np.ndarray:
 
 class Bank:
     def __init__(self, name: str, width: int = 64, max_entries: int = 4096, max_edges: int = 32):
+        if width < 1 or max_entries < 1 or max_edges < 0:
+            raise HostError(f"bank {name!r}: width and max_entries must be at least 1 "
+                            f"(got width {width}, max_entries {max_entries}, max_edges {max_edges})")
         self.name, self.width, self.max_entries, self.max_edges = name, width, max_entries, max_edges
         self.vectors = np.zeros((0, width), np.int32)
         self.ids = np.zeros(0, np.int64)
@@ -237,7 +240,10 @@ class BankSet:
         if not self.dir.is_dir():
             return
         for p in sorted(self.dir.glob("*.bank")):
-            b = Bank.from_bytes(p.read_bytes())
+            try:
+                b = Bank.from_bytes(p.read_bytes())
+            except FormatError as exc:
+                raise FormatError(f"{p}: {exc.message}", exc.offset) from None
             self.banks[b.name] = b
 
     def save_all(self) -> None:

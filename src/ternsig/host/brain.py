@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional, TextIO
 
 import numpy as np
 
-from ..errors import HostError, TernsigError, Trap
+from ..errors import AssemblyError, HostError, TernsigError, Trap
+from ..loader import read_source
 from ..program import Program
 from ..registry import ExtensionRegistry
 from ..vm.interpreter import Interpreter
@@ -38,17 +39,19 @@ class Brain:
                  telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None):
         self.dir = Path(directory)
         self.registry = registry or ExtensionRegistry.standard()
+        if not self.dir.is_dir():
+            raise HostError(f"{self.dir}: not a brain directory (no such directory)")
         boot_path = self.dir / "boot.ternsig"
-        try:
-            boot_src = boot_path.read_text()
-        except OSError as exc:
-            raise HostError(f"{boot_path}: cannot read the boot program: {exc.strerror}") from None
+        boot_src = read_source(boot_path, "the boot program")
         self.config: BrainConfig = parse_config(boot_src, str(boot_path))
         self.boot_source = boot_src
         self.substrate = Substrate(field_slices=max(16, len(self.config.regions)))
         self.ipc = IpcHub()
         self.models = ModelTable(self)
-        self.task = make_task(self.config.task)
+        try:
+            self.task = make_task(self.config.task)
+        except HostError as exc:
+            raise AssemblyError(str(exc), self.config.task_line, 1, str(boot_path)) from None
         self.telemetry = telemetry
         self.state_dir = Path(state_dir) if state_dir else self.dir / "state"
         self.regions: list[Region] = []
@@ -86,10 +89,7 @@ class Brain:
     def _assemble(self, path: Path) -> Program:
         from ..asm import assemble
 
-        try:
-            return assemble(path.read_text(), source_name=str(path))
-        except OSError as exc:
-            raise HostError(f"{path}: cannot read firmware: {exc.strerror}") from None
+        return assemble(read_source(path, "firmware"), source_name=str(path))
 
     def validate_for_role(self, program: Program, role: str, what: str) -> None:
         """Refuse a program that does not validate for its role (layer policy, when available)."""

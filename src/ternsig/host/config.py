@@ -46,6 +46,7 @@ class RegionDecl:
 class BrainConfig:
     name: str = "brain"
     task: Optional[dict[str, str]] = None
+    task_line: int = 0
     regions: list[RegionDecl] = field(default_factory=list)
     keys: dict[str, dict[int, str]] = field(default_factory=dict)
     models: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -67,11 +68,14 @@ def _kv(tokens: list[str], line: int, col0: int) -> dict[str, str]:
     return out
 
 
-def _int(text: str, line: int, what: str) -> int:
+def _int(text: str, line: int, what: str, lo: Optional[int] = None) -> int:
     try:
-        return int(text, 0)
+        v = int(text, 0)
     except ValueError:
         raise AssemblyError(f"{what} must be an integer, got {text!r}", line, 1) from None
+    if lo is not None and v < lo:
+        raise AssemblyError(f"{what} must be at least {lo}, got {v}", line, 1)
+    return v
 
 
 def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
@@ -99,18 +103,19 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 cfg.name = rest[0]
             elif head == "task" and rest:
                 cfg.task = {"kind": rest[0], **_kv(rest[1:], lineno, col)}
+                cfg.task_line = lineno
             elif head == "budget" and rest:
-                cfg.budget = _int(rest[0], lineno, "budget")
+                cfg.budget = _int(rest[0], lineno, "budget", 1)
             elif head == "lifecycle" and rest:
                 kv = _kv(rest, lineno, col)
-                cfg.lifecycle_every = _int(kv.get("every", "100"), lineno, "lifecycle every")
+                cfg.lifecycle_every = _int(kv.get("every", "100"), lineno, "lifecycle every", 0)
                 if "promote" in kv:
                     parts = kv["promote"].split(",")
                     if len(parts) != 2:
                         raise AssemblyError("lifecycle promote=HOT_USES,WARM_USES", lineno, col, source_name)
-                    cfg.lifecycle_promote = (_int(parts[0], lineno, "promote"), _int(parts[1], lineno, "promote"))
+                    cfg.lifecycle_promote = (_int(parts[0], lineno, "promote", 1), _int(parts[1], lineno, "promote", 1))
             elif head == "bank_width" and rest:
-                cfg.bank_width = _int(rest[0], lineno, "bank_width")
+                cfg.bank_width = _int(rest[0], lineno, "bank_width", 1)
             elif head == "region" and rest:
                 name, kv = rest[0], _kv(rest[1:], lineno, col)
                 if name in names:
@@ -125,7 +130,7 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 cfg.regions.append(RegionDecl(
                     name, kv["firmware"], role,
                     [s for s in kv.get("input", "").split(",") if s],
-                    kv.get("target"), _int(kv["budget"], lineno, "budget") if "budget" in kv else None, lineno))
+                    kv.get("target"), _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None, lineno))
             elif head in ("key", "model", "bank") and len(rest) >= 2:
                 table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
                 slots = table.setdefault(rest[0], {})

@@ -37,10 +37,9 @@ class ModelTable:
     def _assemble(self, path: Path):
         from ..asm import assemble
 
-        try:
-            return assemble(path.read_text(), source_name=str(path))
-        except OSError as exc:
-            raise HostError(f"model firmware {path}: {exc.strerror}") from None
+        from ..loader import read_source
+
+        return assemble(read_source(path, "model firmware"), source_name=str(path))
 
     def load(self, region: "Region", slot: int) -> None:
         program = self._assemble(self._path(region, slot))

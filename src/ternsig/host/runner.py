@@ -28,6 +28,14 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
     from .brain import Brain
 
     out = out or sys.stdout
+    directory = Path(directory)
+    # check before creating anything: a mistyped path must not leave a state/ directory behind
+    if not directory.is_dir():
+        raise TernsigError(f"{directory}: not a brain directory (no such directory)")
+    if not (directory / "boot.ternsig").is_file():
+        raise TernsigError(f"{directory}: not a brain directory (no boot.ternsig)")
+    if ticks < 0:
+        raise TernsigError(f"--ticks must be 0 or more, got {ticks}")
     state_dir = state_dir or directory / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
     tele_path = Path(telemetry) if telemetry else state_dir / "telemetry.jsonl"

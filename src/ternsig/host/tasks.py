@@ -35,13 +35,23 @@ class PatternTask:
         self.classes, self.width, self.noise = classes, width, noise
         self.rng = np.random.default_rng(seed + 1)
 
+    OPTIONS = {"classes": 4, "width": 16, "noise": 24, "seed": 7}
+
     @classmethod
     def from_config(cls, spec: dict[str, str]) -> "PatternTask":
-        try:
-            return cls(int(spec.get("classes", 4)), int(spec.get("width", 16)), int(spec.get("noise", 24)),
-                       int(spec.get("seed", 7)))
-        except ValueError as exc:
-            raise HostError(f"task patterns: {exc}") from None
+        unknown = sorted(set(spec) - set(cls.OPTIONS) - {"kind"})
+        if unknown:
+            raise HostError(f"task patterns: unknown option {unknown[0]!r} (options: {', '.join(cls.OPTIONS)})")
+        values = {}
+        for name, default in cls.OPTIONS.items():
+            text = spec.get(name, str(default))
+            try:
+                values[name] = int(text, 0)
+            except ValueError:
+                raise HostError(f"task patterns: {name} must be an integer, got {text!r}") from None
+        if values["seed"] < 0:
+            raise HostError(f"task patterns: seed must not be negative, got {values['seed']}")
+        return cls(**values)
 
     def sample(self) -> Sample:
         label = int(self.rng.integers(self.classes))
