@@ -49,3 +49,63 @@ def test_round_trip_and_corruption_is_detected():
         Bank.from_bytes(bytes(bad))
     with pytest.raises(FormatError):
         Bank.from_bytes(raw[:10])
+
+
+def test_full_bank_keeps_bookkeeping_aligned_with_rows():
+    """Inserts into a full bank evict one entry each; ids, vectors, counts and edges stay aligned
+    with each other and in insertion order (compared with a plain-list model of the bank)."""
+    rng = np.random.default_rng(5)
+    b = Bank("t", width=3, max_entries=8)
+    model = []                                      # [id, vector, access_count, temperature, edges]
+    for tick in range(60):
+        v = rng.integers(-300, 300, 3)
+        if len(model) == 8:
+            scores = [(10, 50, 200, 1000)[t] + (500 - min(tick - c, 500)) + min(n, 500) + 128
+                      for _, _, n, t, _, c in model]
+            del model[scores.index(min(scores))]
+        eid = b.insert(v, tick)
+        model.append([eid, np.clip(v, -255, 255).tolist(), 0, 0, [], tick])
+        pick = model[int(rng.integers(len(model)))]
+        for _ in range(int(rng.integers(3))):
+            b.touch(pick[0], tick)
+            pick[2] += 1
+        if rng.random() < 0.3:
+            b.promote(pick[0])
+            pick[3] = min(3, pick[3] + 1)
+        if rng.random() < 0.2 and len(model) > 1:
+            b.link(pick[0], 3, 0, model[0][0], 9, tick)
+            pick[4].append(model[0][0])
+        if rng.random() < 0.1:
+            gone = model.pop(int(rng.integers(len(model))))
+            b.delete(gone[0])
+    assert b.ids.tolist() == [e[0] for e in model]
+    assert b.vectors.tolist() == [e[1] for e in model]
+    assert [(m.access_count, m.temperature, [x.target for x in m.edges]) for m in b.meta] == \
+        [(e[2], e[3], e[4]) for e in model]
+    c = Bank.from_bytes(b.to_bytes())
+    assert c.ids.tolist() == b.ids.tolist() and c.meta == b.meta and c.seq == b.seq
+
+
+def test_a_bank_body_with_impossible_values_is_a_format_error():
+    import json
+
+    import xxhash
+
+    from ternsig.host.banks import MAGIC, VERSION
+
+    b = Bank("t", width=2)
+    b.insert(np.array([1, 2]), 0)
+    raw = b.to_bytes()
+    for edit in (lambda d: d["meta"][0].update(t=7), lambda d: d.update(vectors=[[999, 0]]),
+                 lambda d: d.update(width=0), lambda d: d["meta"][0].update(e=[["x"]])):
+        d = json.loads(raw[22:])
+        edit(d)
+        body = json.dumps(d).encode()
+        bad = MAGIC + VERSION.to_bytes(2, "little") + len(body).to_bytes(8, "little") + xxhash.xxh64(body).digest() + body
+        with pytest.raises(FormatError, match="malformed"):
+            Bank.from_bytes(bad)
+
+
+def test_invalid_bank_geometry_is_refused():
+    with pytest.raises(HostError, match="width"):
+        Bank("t", width=0)

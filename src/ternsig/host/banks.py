@@ -44,6 +44,9 @@ class Edge:
 
 @dataclass
 class Meta:
+    """One entry's bookkeeping, as :attr:`Bank.meta` reports it (a snapshot: the bank keeps these
+    fields as columns so scoring, eviction and consolidation are single array passes)."""
+
     temperature: int = 0
     created: int = 0
     accessed: int = 0
@@ -59,20 +62,109 @@ def isqrt_arr(v: np.ndarray) -> np.ndarray:
     return np.where((r + 1) * (r + 1) <= v, r + 1, r)
 
 
+#: per-entry numeric columns (name, dtype, value of a new entry's column or None = the tick)
+_COLUMNS = (("temperature", np.int8, 0), ("created", np.int64, None), ("accessed", np.int64, None),
+            ("access_count", np.int64, 0), ("confidence", np.int64, 128))
+
+
 class Bank:
+    """Entries live in preallocated arrays that double when full (an insert is amortised O(width),
+    not a copy of the whole bank), in insertion order (query ties keep it). Entry bookkeeping is
+    columnar: one NumPy array per field of :class:`Meta`, edges one list per entry."""
+
     def __init__(self, name: str, width: int = 64, max_entries: int = 4096, max_edges: int = 32):
         if width < 1 or max_entries < 1 or max_edges < 0:
             raise HostError(f"bank {name!r}: width and max_entries must be at least 1 "
                             f"(got width {width}, max_entries {max_entries}, max_edges {max_edges})")
         self.name, self.width, self.max_entries, self.max_edges = name, width, max_entries, max_edges
-        self.vectors = np.zeros((0, width), np.int32)
-        self.ids = np.zeros(0, np.int64)
-        self.meta: list[Meta] = []
+        self._n = 0
+        self._vec = np.zeros((0, width), np.int32)
+        self._ids = np.zeros(0, np.int64)
+        self._col = {c: np.zeros(0, dt) for c, dt, _ in _COLUMNS}
+        self.edges: list[list[Edge]] = []
         self.seq = 0
         self.mutations = 0
 
+    # ---- storage ------------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.ids)
+        return self._n
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """(entries, width) int32, a view of the live rows."""
+        return self._vec[: self._n]
+
+    @vectors.setter
+    def vectors(self, v: np.ndarray) -> None:
+        self._vec = np.ascontiguousarray(v, dtype=np.int32).reshape(-1, self.width)
+        self._sync_rows()
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._ids[: self._n]
+
+    @ids.setter
+    def ids(self, v: np.ndarray) -> None:
+        self._ids = np.asarray(v, np.int64).reshape(-1).copy()
+        self._sync_rows()
+
+    def _sync_rows(self) -> None:
+        """After whole arrays were assigned: the live count follows the ids, and the bookkeeping
+        of rows that have none yet starts as a fresh entry's."""
+        self._n = min(len(self._ids), len(self._vec))
+        self._reserve(self._n)
+        for c, _, init in _COLUMNS:
+            col = self._col[c]
+            col[len(self.edges):self._n] = 0 if init is None else init
+        self.edges.extend([] for _ in range(self._n - len(self.edges)))
+        del self.edges[self._n:]
+
+    def _reserve(self, need: int) -> None:
+        cap = len(self._ids)
+        if need <= cap and need <= len(self._vec) and all(len(a) >= need for a in self._col.values()):
+            return
+        new = max(need, 2 * cap, 16)
+
+        def grow(a: np.ndarray) -> np.ndarray:
+            out = np.zeros((new,) + a.shape[1:], a.dtype)
+            k = min(len(a), new)
+            out[:k] = a[:k]
+            return out
+
+        self._vec, self._ids = grow(self._vec), grow(self._ids)
+        self._col = {c: grow(a) for c, a in self._col.items()}
+
+    def column(self, name: str) -> np.ndarray:
+        """A bookkeeping column (``temperature``, ``created``, ``accessed``, ``access_count``,
+        ``confidence``) over the live entries (a view)."""
+        return self._col[name][: self._n]
+
+    @property
+    def meta(self) -> list[Meta]:
+        """Every entry's bookkeeping as :class:`Meta` records (snapshots; edges are shared)."""
+        cols = [self.column(c).tolist() for c, _, _ in _COLUMNS]
+        return [Meta(*fields, edges=e) for *fields, e in zip(*cols, self.edges)]
+
+    def _keep(self, keep: np.ndarray) -> None:
+        """Keep only the rows where ``keep`` is True, in order (compacting in place)."""
+        idx = np.flatnonzero(keep)
+        k = len(idx)
+        self._vec[:k] = self._vec[idx]
+        self._ids[:k] = self._ids[idx]
+        for a in self._col.values():
+            a[:k] = a[idx]
+        self.edges = [self.edges[i] for i in idx.tolist()]
+        self._n = k
+
+    def _remove(self, i: int) -> None:
+        """Remove row ``i``, shifting the later rows down one (insertion order is kept)."""
+        n = self._n
+        self._vec[i:n - 1] = self._vec[i + 1:n]
+        self._ids[i:n - 1] = self._ids[i + 1:n]
+        for a in self._col.values():
+            a[i:n - 1] = a[i + 1:n]
+        del self.edges[i]
+        self._n = n - 1
 
     def _row(self, entry_id: int) -> int:
         hit = np.flatnonzero(self.ids == entry_id)
@@ -80,9 +172,14 @@ class Bank:
             raise HostError(f"bank {self.name!r}: no entry {entry_id:#x}")
         return int(hit[0])
 
+    # ---- entries --------------------------------------------------------------------------------------
     def eviction_scores(self, tick: int) -> np.ndarray:
-        return np.array([TEMP_WEIGHT[m.temperature] + (500 - min(tick - m.created, 500)) + min(m.access_count, 500)
-                         + m.confidence for m in self.meta], np.int64)
+        """Higher keeps: temperature weight + recency (500 − age, age capped at 500) + uses
+        (capped at 500) + confidence."""
+        t = self.column("temperature").astype(np.int64)
+        age = np.minimum(tick - self.column("created"), 500)
+        return (np.asarray(TEMP_WEIGHT, np.int64)[t] + (500 - age) + np.minimum(self.column("access_count"), 500)
+                + self.column("confidence"))
 
     def insert(self, vector: np.ndarray, tick: int) -> int:
         if len(vector) != self.width:
@@ -91,10 +188,14 @@ class Bank:
             self.evict(1, tick)
         self.seq += 1
         entry_id = ((tick & 0xFFFFFFFFFF) << 22) | (self.seq & 0x3FFFFF)
-        v = np.clip(np.asarray(vector, np.int64), -255, 255).astype(np.int32)
-        self.vectors = np.vstack([self.vectors, v[None, :]])
-        self.ids = np.append(self.ids, np.int64(entry_id))
-        self.meta.append(Meta(created=tick, accessed=tick))
+        i = self._n
+        self._reserve(i + 1)
+        self._vec[i] = np.clip(np.asarray(vector, np.int64), -255, 255)
+        self._ids[i] = entry_id
+        for c, _, init in _COLUMNS:
+            self._col[c][i] = tick if init is None else init
+        self.edges.append([])
+        self._n = i + 1
         self.mutations += 1
         return entry_id
 
@@ -108,7 +209,7 @@ class Bank:
             return []
         # float64 BLAS is exact here: |dot| and |s|² are at most 64·255² per dimension block, far
         # below 2**53; NumPy integer matmul has no BLAS and was ~3x slower
-        sf = self.vectors[:, : len(q)][:, mask].astype(np.float64)
+        sf = self.vectors.take(np.flatnonzero(mask), axis=1).astype(np.float64)   # take: ~2x a boolean gather
         qv = q[mask]
         dot = (sf @ qv.astype(np.float64)).astype(np.int64)
         nq = int(qv @ qv)
@@ -130,63 +231,70 @@ class Bank:
         return self.vectors[self._row(entry_id)].copy()
 
     def touch(self, entry_id: int, tick: int) -> None:
-        m = self.meta[self._row(entry_id)]
-        m.accessed = tick
-        m.access_count += 1
+        i = self._row(entry_id)
+        self._col["accessed"][i] = tick
+        self._col["access_count"][i] += 1
 
     def delete(self, entry_id: int) -> None:
-        i = self._row(entry_id)
-        self.vectors = np.delete(self.vectors, i, axis=0)
-        self.ids = np.delete(self.ids, i)
-        del self.meta[i]
+        self._remove(self._row(entry_id))
         self.mutations += 1
 
     def link(self, from_id: int, edge_type: int, to_slot: int, to_id: int, weight: int, tick: int) -> None:
         if edge_type not in EDGE_TYPES:
             raise HostError(f"bank {self.name!r}: unknown edge type {edge_type}")
-        m = self.meta[self._row(from_id)]
-        if len(m.edges) >= self.max_edges:
+        edges = self.edges[self._row(from_id)]
+        if len(edges) >= self.max_edges:
             raise HostError(f"bank {self.name!r}: entry {from_id:#x} already has {self.max_edges} edges")
-        m.edges.append(Edge(edge_type, to_slot, to_id, max(0, min(255, weight)), tick))
+        edges.append(Edge(edge_type, to_slot, to_id, max(0, min(255, weight)), tick))
         self.mutations += 1
 
     def promote(self, entry_id: int) -> None:
-        m = self.meta[self._row(entry_id)]
-        m.temperature = min(3, m.temperature + 1)
+        t = self._col["temperature"]
+        i = self._row(entry_id)
+        t[i] = min(3, int(t[i]) + 1)
 
     def demote(self, entry_id: int) -> None:
-        m = self.meta[self._row(entry_id)]
-        m.temperature = max(0, m.temperature - 1)
+        t = self._col["temperature"]
+        i = self._row(entry_id)
+        t[i] = max(0, int(t[i]) - 1)
 
     def evict(self, count: int, tick: int) -> int:
-        """Remove the ``count`` lowest-scoring entries (cold, old, unused, unsure go first)."""
+        """Remove the ``count`` lowest-scoring entries (cold, old, unused, unsure go first; the
+        earliest inserted first among equals)."""
         if count <= 0 or len(self) == 0:
             return 0
-        order = np.argsort(self.eviction_scores(tick), kind="stable")[:count]
-        keep = np.setdiff1d(np.arange(len(self)), order)
-        self.vectors, self.ids = self.vectors[keep], self.ids[keep]
-        self.meta = [self.meta[i] for i in keep]
+        scores = self.eviction_scores(tick)
         self.mutations += 1
+        if count == 1:              # the common case (an insert into a full bank)
+            self._remove(int(np.argmin(scores)))           # argmin: the first of equal minima
+            return 1
+        order = np.argsort(scores, kind="stable")[:count]
+        keep = np.ones(self._n, bool)
+        keep[order] = False
+        self._keep(keep)
         return len(order)
 
     def compact(self) -> None:
-        self.vectors = np.ascontiguousarray(self.vectors)
+        """Release the spare capacity (the live rows stay contiguous either way)."""
+        n = self._n
+        self._vec, self._ids = self._vec[:n].copy(), self._ids[:n].copy()
+        self._col = {c: a[:n].copy() for c, a in self._col.items()}
 
     def consolidation_pass(self, tick: int, min_access: int = 3, min_age: int = 100) -> int:
-        n = 0
-        for m in self.meta:
-            if m.temperature < 3 and m.access_count >= min_access and tick - m.created >= min_age:
-                m.temperature += 1
-                n += 1
-        return n
+        t = self.column("temperature")
+        up = (t < 3) & (self.column("access_count") >= min_access) & (tick - self.column("created") >= min_age)
+        t[up] += 1
+        return int(up.sum())
 
     # ---- persistence ------------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
+        cols = [self.column(c).tolist() for c, _, _ in _COLUMNS]
         body = json.dumps({
             "name": self.name, "width": self.width, "max_entries": self.max_entries, "seq": self.seq,
             "ids": self.ids.tolist(), "vectors": self.vectors.tolist(),
-            "meta": [{"t": m.temperature, "c": m.created, "a": m.accessed, "n": m.access_count, "f": m.confidence,
-                      "e": [[e.type, e.slot, e.target, e.weight, e.created] for e in m.edges]} for m in self.meta],
+            "meta": [{"t": t, "c": c, "a": a, "n": n, "f": f,
+                      "e": [[e.type, e.slot, e.target, e.weight, e.created] for e in edges]}
+                     for t, c, a, n, f, edges in zip(*cols, self.edges)],
         }, separators=(",", ":")).encode()
         return MAGIC + VERSION.to_bytes(2, "little") + len(body).to_bytes(8, "little") \
             + xxhash.xxh64(body).digest() + body
@@ -205,15 +313,26 @@ class Bank:
             raise FormatError("checksum mismatch", 14)
         try:
             d = json.loads(body)
-            b = cls(d["name"], int(d["width"]), int(d["max_entries"]))
+            b = cls(str(d["name"]), int(d["width"]), int(d["max_entries"]))
             b.seq = int(d["seq"])
-            b.ids = np.asarray(d["ids"], np.int64).reshape(-1)
-            b.vectors = np.asarray(d["vectors"], np.int64).reshape(len(b.ids), b.width).astype(np.int32)
-            b.meta = [Meta(m["t"], m["c"], m["a"], m["n"], m["f"], [Edge(*e) for e in m["e"]]) for m in d["meta"]]
-        except (ValueError, KeyError, TypeError) as exc:
+            ids = np.asarray(d["ids"], np.int64).reshape(-1)
+            vectors = np.asarray(d["vectors"], np.int64).reshape(len(ids), b.width)
+            meta = d["meta"]
+            if len(meta) != len(ids):
+                raise ValueError("entry and metadata counts differ")
+            if vectors.size and (vectors.min() < -255 or vectors.max() > 255):
+                raise ValueError("vector values outside -255..255")
+            cols = {c: np.asarray([m[k] for m in meta], np.int64)
+                    for c, k in zip([c for c, _, _ in _COLUMNS], "tcanf")}
+            if len(ids) and (cols["temperature"].min() < 0 or cols["temperature"].max() > 3):
+                raise ValueError("temperature outside 0..3")
+            edges = [[Edge(*(int(x) for x in e)) for e in m["e"]] for m in meta]
+        except (ValueError, KeyError, TypeError, OverflowError, HostError) as exc:
             raise FormatError(f"bank body is malformed: {exc}", 22) from None
-        if len(b.meta) != len(b.ids):
-            raise FormatError("bank body is malformed: entry and metadata counts differ", 22)
+        b.ids, b.vectors = ids, vectors.astype(np.int32)
+        for c, _, _ in _COLUMNS:
+            b._col[c][: len(ids)] = cols[c]
+        b.edges = edges
         return b
 
 
@@ -320,7 +439,7 @@ def _bank_traverse(b, r, op):
             hit = np.flatnonzero(bank.ids == eid)
             if not len(hit):
                 continue
-            for e in bank.meta[int(hit[0])].edges:
+            for e in bank.edges[int(hit[0])]:
                 ref = (e.slot, e.target)
                 if e.type == op.edge_type and ref not in seen:
                     seen.add(ref)
