@@ -189,6 +189,19 @@ def test_cache_follows_touch_and_array_replacement() -> None:
     assert mm.gated_ext(buf, 2, 2, x).tolist() == cl(w2 @ x)
 
 
+def test_cache_survives_address_reuse_of_replaced_arrays() -> None:
+    """Replacing weight arrays without touch() many times: a freed array's address is reused by
+    later ones (CPython), so a cache keyed on id() numbers would serve a stale matrix."""
+    buf = ColdBuffer.zeros((8, 8))
+    x = np.arange(8)
+    for i in range(300):
+        buf.pol = np.full(64, 1 if i % 2 else -1, np.int8)
+        buf.mag = np.full(64, i % 256, np.uint8)
+        w = (buf.pol.astype(np.int64) * buf.mag).reshape(8, 8)
+        assert mm.ungated(buf, 8, 8, x).tolist() == cl(w @ x), i
+        assert mm.ungated_batch(buf, 8, 8, x[None, :]).tolist() == [cl(w @ x)], i
+
+
 def test_short_weights_and_temperatures_pad() -> None:
     """Weights missing from the data read 0, missing temperatures read HOT (extension semantics)."""
     buf = ColdBuffer(np.array([1, 1, 1], np.int8), np.array([10, 20, 30], np.uint8), (2, 2))

@@ -46,7 +46,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..intmath import I32_MAX, I32_MIN
+from ..intmath import sat_i32_arr, tdiv_pos_arr
 from ..vm.state import ACTIVATION_THRESHOLD, CONDUCTANCE, ColdBuffer
 
 LIMIT32 = 1 << 24
@@ -144,12 +144,16 @@ def mat_mat(a: np.ndarray, xs: np.ndarray, amax: int) -> np.ndarray:
 # ---- per-register preparation (cached) ---------------------------------------------------------------
 
 def _cached(buf: ColdBuffer, tag: str, out: int, inn: int, build) -> Any:
-    key = (tag, out, inn, id(buf.pol), id(buf.mag), id(buf.temps))
+    """``build()`` once per (tag, dims) until :meth:`ColdBuffer.touch` clears the cache. The entry
+    holds the weight and temperature arrays it was built from and is rebuilt when any of them was
+    replaced: comparing identities of held objects is sound, where comparing ``id()`` numbers is
+    not (a freed array's id can be reused by its replacement)."""
+    key = (tag, out, inn)
     hit = buf.cache.get(key)
-    if hit is None:
-        hit = build()
+    if hit is None or hit[0] is not buf.pol or hit[1] is not buf.mag or hit[2] is not buf.temps:
+        hit = (buf.pol, buf.mag, buf.temps, build())
         buf.cache[key] = hit
-    return hit
+    return hit[3]
 
 
 def _flat_prefix(arr: np.ndarray, need: int, dtype) -> np.ndarray:
@@ -308,7 +312,7 @@ def gated_core(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray
     vc, tp, vcmax = _prep_core(buf, out, inn)
     k = len(x)
     ax = np.abs(x)
-    u = np.where(x < 0, -(ax // 255), ax // 255)
+    u = tdiv_pos_arr(x, 255)
     acc = np.zeros(out, np.int64)
     iu = np.flatnonzero(u)
     if len(iu):                                    # |x| >= 255: level 4, every weight conducts
@@ -328,14 +332,15 @@ def gated_core(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray
     return clamp_i32(acc)
 
 
-def clamp_i32(v: np.ndarray) -> np.ndarray:
-    return np.minimum(np.maximum(v, I32_MIN), I32_MAX).astype(np.int32)
+#: saturate int64 results to int32 (the one helper in :mod:`ternsig.intmath`)
+clamp_i32 = sat_i32_arr
 
 
 def ungated_batch(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
     """Rows of ``xs`` (batch, in) through the ungated product: (batch, out), clamped to i32."""
-    v, vmax = _prep_ungated(buf, out, inn)
-    return clamp_i32(mat_mat(v.astype(np.float64), xs, vmax))
+    v, vmax = _cached(buf, "ungated_f64", out, inn,
+                      lambda: (weight_matrix(buf, out, inn, np.float64), _abs_bound(buf)))
+    return clamp_i32(mat_mat(v, xs, vmax))
 
 
 def gated_batch(kind: str, buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:

@@ -177,12 +177,13 @@ class ColdBuffer:
         return len(self.pol)
 
     def values(self) -> np.ndarray:
-        """Signed weights ``p*m`` as int32 (cached until :meth:`touch`)."""
-        v = self.cache.get("values")
-        if v is None:
-            v = self.pol.astype(np.int32) * self.mag.astype(np.int32)
-            self.cache["values"] = v
-        return v
+        """Signed weights ``p*m`` as int32, cached until :meth:`touch` or until ``pol``/``mag`` are
+        replaced by other arrays. Shared: the caller must not modify it."""
+        e = self.cache.get("values")
+        if e is None or e[0] is not self.pol or e[1] is not self.mag:
+            e = (self.pol, self.mag, self.pol.astype(np.int32) * self.mag.astype(np.int32))
+            self.cache["values"] = e
+        return e[2]
 
     def temperatures(self) -> np.ndarray:
         """Temperatures as uint8, HOT where no array exists."""
