@@ -62,9 +62,30 @@ def tdiv_arr(a: np.ndarray, b) -> np.ndarray:
     return np.where((a < 0) != (b < 0), -q, q)
 
 
+_LO64, _HI64 = np.int64(I32_MIN), np.int64(I32_MAX)
+
+
 def sat_i32_arr(a: np.ndarray) -> np.ndarray:
-    """Clamp an int64 array to i32 and return it as int32."""
-    return np.minimum(np.maximum(a, I32_MIN), I32_MAX).astype(np.int32)
+    """Clamp an int64 array to i32 and return it as int32.
+
+    ``np.minimum``/``np.maximum`` beat ``np.clip`` on the small arrays most registers are, and
+    NumPy scalar bounds skip a Python-int conversion per call (this runs once per instruction)."""
+    return np.minimum(np.maximum(a, _LO64), _HI64).astype(np.int32)
+
+
+def sat_i32_ints(vals: tuple) -> tuple:
+    """A tuple of Python ints saturated to i32 (returned as is when already in range): the
+    interpreter's small-register fast paths compute in Python ints."""
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        return tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
+    return vals
+
+
+def wrap_i32_ints(vals: tuple) -> tuple:
+    """A tuple of Python ints wrapped to i32 (Rust ``as i32``), returned as is when in range."""
+    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
+        return tuple([((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000 for v in vals])
+    return vals
 
 
 def wrap_i32_arr(a: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ExecFault
+from ..intmath import tdiv_pos_arr
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
 
@@ -29,10 +30,7 @@ def _src(m, b: int) -> HotBuffer:
     return h
 
 
-def _trunc_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den truncating toward zero, den > 0 (small int64 values: no overflow in abs)."""
-    q = np.abs(num) // den
-    return np.where(num < 0, -q, q)
+_trunc_div = tdiv_pos_arr     # num / den truncating toward zero, den > 0
 
 
 def relu_values(x: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ExecFault
-from ..intmath import I32_MAX, I32_MIN, tdiv_pos_arr
+from ..intmath import I32_MAX, I32_MIN, sat_i32_arr, tdiv_pos_arr
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
 
@@ -49,7 +49,7 @@ def temperature(m, a, b, c, d):
     src = _logits(m, b)
     t = max(_first(m, c, 1), 1)
     out = tdiv_pos_arr(src.data.astype(_I64) * 256, t)
-    m.hot[a & 0x3F] = HotBuffer(np.minimum(np.maximum(out, I32_MIN), I32_MAX).astype(_I32), src.shape)
+    m.hot[a & 0x3F] = HotBuffer(sat_i32_arr(out), src.shape)
 
 
 @TABLE.op(0x0001, "top_k", "reg@A reg@B reg@C", R, "Keep the k = max(1, C[0]) largest of B, the rest → i32::MIN/2.")

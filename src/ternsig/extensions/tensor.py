@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ExecFault, PanicFault
-from ..intmath import I32_MAX, I32_MIN, tdiv_pos_arr
+from ..intmath import I32_MAX, sat_i32_arr, tdiv, tdiv_pos_arr, wrap_i32
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
 from . import tensor_nn as nn
@@ -37,10 +37,6 @@ def _hot(m, byte: int) -> HotBuffer:
     if h is None:
         raise ExecFault(f"H{idx} not allocated")
     return h
-
-
-def _sat(x: np.ndarray) -> np.ndarray:
-    return np.minimum(np.maximum(x, I32_MIN), I32_MAX).astype(_I32)
 
 
 def _padded64(x: np.ndarray, n: int) -> np.ndarray:
@@ -65,10 +61,10 @@ def add(m, a, b, c, d):
     if bank == 0:
         other = _hot(m, c)
         if len(src.data) == len(other.data):
-            out = _sat(np.add(src.data, other.data, dtype=_I64))
+            out = sat_i32_arr(np.add(src.data, other.data, dtype=_I64))
         else:
             n = max(len(src.data), len(other.data))
-            out = _sat(_padded64(src.data, n) + _padded64(other.data, n))
+            out = sat_i32_arr(_padded64(src.data, n) + _padded64(other.data, n))
     elif bank == 1:
         cidx = c & 0x3F
         bias = m.cold[cidx]
@@ -77,7 +73,7 @@ def add(m, a, b, c, d):
         out = src.data.copy()
         k = min(len(out), len(bias.pol))
         if k:
-            out[:k] = _sat(out[:k].astype(_I64) + bias.values()[:k].astype(_I64) * 256)
+            out[:k] = sat_i32_arr(out[:k].astype(_I64) + bias.values()[:k].astype(_I64) * 256)
     else:
         return None                        # param/shape byte: the reference does nothing
     _put(m, a, out, src.shape)
@@ -89,10 +85,10 @@ def sub(m, a, b, c, d):
     src = _hot(m, b)
     other = _hot(m, c)
     if len(src.data) == len(other.data):
-        out = _sat(np.subtract(src.data, other.data, dtype=_I64))
+        out = sat_i32_arr(np.subtract(src.data, other.data, dtype=_I64))
     else:
         n = max(len(src.data), len(other.data))
-        out = _sat(_padded64(src.data, n) - _padded64(other.data, n))
+        out = sat_i32_arr(_padded64(src.data, n) - _padded64(other.data, n))
     _put(m, a, out, src.shape)
 
 
@@ -101,13 +97,13 @@ def mul(m, a, b, c, d):
     src = _hot(m, b)
     other = _hot(m, c)
     n = min(len(src.data), len(other.data))
-    _put(m, a, _sat(np.multiply(src.data[:n], other.data[:n], dtype=_I64) >> 8), src.shape)
+    _put(m, a, sat_i32_arr(np.multiply(src.data[:n], other.data[:n], dtype=_I64) >> 8), src.shape)
 
 
 @TABLE.op(0x0004, "scale", "reg@A reg@B imm8@C imm8@D", R, "A = B·(C:D)/256, truncated and clamped.")
 def scale(m, a, b, c, d):
     src = _hot(m, b)
-    _put(m, a, _sat(tdiv_pos_arr(src.data.astype(_I64) * ((c << 8) | d), 256)), src.shape)
+    _put(m, a, sat_i32_arr(tdiv_pos_arr(src.data.astype(_I64) * ((c << 8) | d), 256)), src.shape)
 
 
 @TABLE.op(0x0005, "shift", "reg@A reg@B imm8@C", R, "A = B >> C (arithmetic; amount masked to 5 bits).")
@@ -154,10 +150,8 @@ def reduce_avg(m, a, b, c, d):
     if d:
         part = src.data[c:c + d]          # empty when C is past the end
         if len(part):
-            s = int(part.sum(dtype=_I64))
-            s = ((s + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)     # the reference sums in i32 (wraps)
-            q = abs(s) // len(part)
-            avg = -q if s < 0 else q
+            s = wrap_i32(int(part.sum(dtype=_I64)))     # the reference sums in i32 (wraps)
+            avg = tdiv(s, len(part))
     _put(m, a, np.array([avg], _I32), (1,))
 
 

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ExecFault, PanicFault
-from ..intmath import I32_MAX, I32_MIN, tdiv_pos_arr
+from ..intmath import I32_MAX, I32_MIN, sat_i32_arr, tdiv_pos_arr
 from ..vm.state import HotBuffer
 
 _I64 = np.int64
@@ -31,10 +31,6 @@ def _hot(m, byte: int) -> HotBuffer:
     if h is None:
         raise ExecFault(f"H{idx} not allocated")
     return h
-
-
-def _sat(x: np.ndarray) -> np.ndarray:
-    return np.minimum(np.maximum(x, I32_MIN), I32_MAX).astype(_I32)
 
 
 def _last_dim(h: HotBuffer) -> int:
@@ -217,7 +213,7 @@ def layernorm(m, a, b, c, d):
         den = isqrt_newton(var)[:, None]
         norm = tdiv_pos_arr(diff * 256, den)
         val = tdiv_pos_arr(norm * scale, 255) + bias
-        out[:rows * L] = _sat(val).ravel()
+        out[:rows * L] = sat_i32_arr(val).ravel()
     m.hot[b & 0x3F] = HotBuffer(out, h.shape)
 
 
@@ -231,7 +227,7 @@ def rmsnorm(m, a, b, c, d):
         rms = np.maximum(tdiv_pos_arr((X * X).sum(axis=1), L), 1)
         den = isqrt_newton(rms)[:, None]
         val = tdiv_pos_arr(tdiv_pos_arr(X * 256, den) * scale, 255)
-        out[:rows * L] = _sat(val).ravel()
+        out[:rows * L] = sat_i32_arr(val).ravel()
     m.hot[b & 0x3F] = HotBuffer(out, h.shape)
 
 

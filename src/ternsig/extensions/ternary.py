@@ -23,6 +23,7 @@ import numpy as np
 from ..learning.temperature import record_forward_usage
 from ..errors import ExecFault
 from ..isa.spec import ExtensionTable, Layer
+from ..intmath import sat_i32_arr
 from ..kernels import matmul as mm
 from ..vm.state import ColdBuffer, HotBuffer, Machine
 from .core import ops_ternary as core_t
@@ -205,5 +206,5 @@ def accumulate_pressure(m: Machine, a: int, b: int, c: int, d: int) -> None:
         m.hot[di] = dst
     n = min(len(dst.data), len(src))
     data = dst.data.copy()
-    data[:n] = mm.clamp_i32(data[:n].astype(np.int64) + src[:n])
+    data[:n] = sat_i32_arr(data[:n].astype(np.int64) + src[:n])
     dst.data = data

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, TextIO
 
 import numpy as np
 
-from ..errors import AssemblyError, HostError, TernsigError, Trap
+from ..errors import AssemblyError, HostError, TernsigError
 from ..loader import read_source
 from ..program import Program
 from ..registry import ExtensionRegistry

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 from ..errors import AssemblyError

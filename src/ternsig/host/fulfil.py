@@ -16,7 +16,7 @@ from ..errors import HostError
 from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, make_reg, reg_name
 from ..vm.state import ColdBuffer, HotBuffer
 from .regio import cold_buffer, read_hot, read_scalar, write_prefix, write_vector
-from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
+from .region import STATUS_IDLE
 from .substrate import CHEMICALS
 
 if TYPE_CHECKING:

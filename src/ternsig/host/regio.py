@@ -12,14 +12,14 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import HostError
-from ..intmath import I32_MAX, I32_MIN
+from ..intmath import I32_MAX, I32_MIN, sat_i32_arr
 from ..isa.encoding import BANK_COLD, BANK_HOT, reg_name
 from ..vm.state import ColdBuffer, HotBuffer, Machine
 
 
 def _as_i32(values: Iterable[int]) -> np.ndarray:
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=np.int64).ravel()
-    return np.minimum(np.maximum(arr, I32_MIN), I32_MAX).astype(np.int32)
+    return sat_i32_arr(arr)
 
 
 def hot_index(op: str, reg: int, role: str) -> int:

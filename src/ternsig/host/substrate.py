@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import HostError
+from ..intmath import tdiv_pos_arr
 
 CHEMICALS = ("dopamine", "serotonin", "norepinephrine", "gaba", "cortisol", "endorphin", "acetylcholine", "fatigue")
 #: resting levels: the four VM chemicals start at the reference's baseline (128)
@@ -139,7 +140,7 @@ class Substrate:
         """Metabolic decay: scale by retention/255 (truncating) and raise fatigue with sustained activity."""
         f = self._field(field_id)
         v = f.astype(np.int64) * retention
-        f[...] = np.where(v < 0, -((-v) // 255), v // 255)
+        f[...] = tdiv_pos_arr(v, 255)
         if fatigue_boost and np.abs(f).any():
             fid = self.chem_ids["fatigue"]
             self.chemicals[fid] = min(255, self.chemicals[fid] + fatigue_boost)

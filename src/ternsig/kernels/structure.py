@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ExecFault, PanicFault
+from ..intmath import sat_i32_arr
 from ..vm.state import HOT, MAX_REGISTER_ELEMENTS, ColdBuffer, HotBuffer
 
 LCG_MUL = 6364136223846793005
@@ -182,4 +183,4 @@ def broadcast_skip(a: HotBuffer, b: HotBuffer) -> HotBuffer:
     ia = np.arange(n) % la if n else np.zeros(0, np.intp)
     ib = np.arange(n) % lb if n else np.zeros(0, np.intp)
     s = a.data.astype(np.int64)[ia] + b.data.astype(np.int64)[ib]
-    return HotBuffer(np.minimum(np.maximum(s, -(1 << 31)), (1 << 31) - 1).astype(np.int32), a.shape)
+    return HotBuffer(sat_i32_arr(s), a.shape)

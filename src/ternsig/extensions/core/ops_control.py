@@ -1,8 +1,6 @@
 """Core system and control-flow handlers: nop, halt, reset, loops, jumps, calls, branches."""
 from __future__ import annotations
 
-import numpy as np
-
 from ...vm.results import BREAK, HALT
 from .table import CORE
 

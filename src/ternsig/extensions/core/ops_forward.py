@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from ...errors import ExecFault, PanicFault
-from ...intmath import I32_MAX, I32_MIN
+from ...intmath import I32_MAX, I32_MIN, sat_i32_arr, sat_i32_ints, wrap_i32_ints
 from ...vm.state import SMALL, HotBuffer, hot_of
 
 _new_hot = object.__new__
@@ -51,29 +51,6 @@ def _other(m, c: int) -> HotBuffer:
     if h is None:
         raise ExecFault("Other not allocated")
     return h
-
-
-_LO64, _HI64 = np.int64(I32_MIN), np.int64(I32_MAX)
-
-
-def _sat(x: np.ndarray) -> np.ndarray:
-    """int64 → int32, saturating. np.minimum/np.maximum beat np.clip on small arrays, NumPy scalar
-    bounds skip a Python-int conversion per call, and ``out=`` measured slower on tiny arrays."""
-    return np.minimum(np.maximum(x, _LO64), _HI64).astype(_I32)
-
-
-def sat_ints(vals: tuple) -> tuple:
-    """A tuple of Python ints saturated to i32 (returned as is when already in range)."""
-    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
-        return tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
-    return vals
-
-
-def wrap_ints(vals: tuple) -> tuple:
-    """A tuple of Python ints wrapped to i32 (Rust ``as i32``)."""
-    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
-        return tuple([((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000 for v in vals])
-    return vals
 
 
 def small_ints(h: HotBuffer):
@@ -118,7 +95,7 @@ def _add_hot(m, ai: int, bi: int, ci: int) -> None:
         r = tuple(map(_add_op, st, ot))
         if len(ot) < ns:
             r += tuple(st[len(ot):])
-        r = sat_ints(r)
+        r = sat_i32_ints(r)
     hot[ai] = hot_of(r, src.shape)
 
 
@@ -126,10 +103,10 @@ def _add_hot_np(m, ai: int, src: HotBuffer, other: HotBuffer) -> None:
     sd, od = src.view(), other.view()
     n, ns = len(od), len(sd)
     if n >= ns:                           # the common case: one result array, no copy
-        out = _sat(np.add(sd, od if n == ns else od[:ns], dtype=_I64))
+        out = sat_i32_arr(np.add(sd, od if n == ns else od[:ns], dtype=_I64))
     else:
         out = sd.copy()
-        out[:n] = _sat(np.add(out[:n], od, dtype=_I64))
+        out[:n] = sat_i32_arr(np.add(out[:n], od, dtype=_I64))
     m.hot[ai] = HotBuffer(out, src.shape)
 
 
@@ -166,11 +143,11 @@ def _add_cold(m, ai: int, bi: int, ci: int) -> None:
             b64 = e[3]
             n, ns = len(b64), len(a)
             if n >= ns:
-                out = _sat(np.add(a, b64[:ns]))
+                out = sat_i32_arr(np.add(a, b64[:ns]))
             else:
                 out = a.copy()
                 if n:
-                    out[:n] = _sat(np.add(out[:n], b64))
+                    out[:n] = sat_i32_arr(np.add(out[:n], b64))
             m.hot[ai] = HotBuffer(out, src.shape)
             return
         st = a.tolist()
@@ -178,7 +155,7 @@ def _add_cold(m, ai: int, bi: int, ci: int) -> None:
     r = tuple(map(_add_op, st, bt))
     if len(bt) < len(st):
         r += tuple(st[len(bt):])
-    m.hot[ai] = hot_of(sat_ints(r), src.shape)
+    m.hot[ai] = hot_of(sat_i32_ints(r), src.shape)
 
 
 @CORE.implements("add")
@@ -237,11 +214,11 @@ def sub(m, a, b, c, d):
     other = _other(m, c)
     st = small_ints(src)
     if st is not None:
-        m.hot[a & 0x3F] = hot_of(sat_ints(tuple(map(_sub_op, st, _head_ints(other, len(st))))), src.shape)
+        m.hot[a & 0x3F] = hot_of(sat_i32_ints(tuple(map(_sub_op, st, _head_ints(other, len(st))))), src.shape)
         return
     sd, od = src.view(), other.view()
     n = min(len(sd), len(od))
-    out = _sat(np.subtract(sd[:n], od[:n], dtype=_I64))
+    out = sat_i32_arr(np.subtract(sd[:n], od[:n], dtype=_I64))
     m.hot[a & 0x3F] = HotBuffer(out, src.shape)
 
 
@@ -252,7 +229,7 @@ def mul(m, a, b, c, d):
     st = small_ints(src)
     if st is not None:
         ot = _head_ints(other, len(st))
-        m.hot[a & 0x3F] = hot_of(wrap_ints(tuple([(x * y) >> 8 for x, y in zip(st, ot)])), src.shape)
+        m.hot[a & 0x3F] = hot_of(wrap_i32_ints(tuple([(x * y) >> 8 for x, y in zip(st, ot)])), src.shape)
         return
     sd, od = src.view(), other.view()
     n = min(len(sd), len(od))

@@ -13,7 +13,7 @@ import numpy as np
 from operator import mul as _mul
 
 from ...errors import ExecFault, PanicFault
-from ...intmath import I32_MAX, I32_MIN, wrap_i32_arr
+from ...intmath import I32_MAX, I32_MIN, sat_i32_arr, sat_i32_ints, tdiv, tdiv_pos_arr, wrap_i32_arr
 from ...kernels import matmul as mm
 from ...learning.temperature import record_forward_usage
 from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, check_register_size, hot_of
@@ -21,10 +21,6 @@ from .table import CORE
 
 
 # ---- shared helpers (also used by the ternary extension) ------------------------------------------
-
-def i32(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values).astype(np.int32)
-
 
 def weight_dims(buf: ColdBuffer, text: str) -> tuple[int, int]:
     if len(buf.shape) < 2:
@@ -45,7 +41,7 @@ def add_bias(src: HotBuffer, bias: ColdBuffer) -> HotBuffer:
     n = min(len(src.data), len(bias.pol))
     out = src.data.astype(np.int64)
     out[:n] += bias.values()[:n].astype(np.int64) * 256
-    return HotBuffer(mm.clamp_i32(out), src.shape)
+    return HotBuffer(sat_i32_arr(out), src.shape)
 
 
 def table_dims(table: ColdBuffer) -> tuple[int, int]:
@@ -87,14 +83,13 @@ def gate_update(gate: np.ndarray, upd: np.ndarray, state: np.ndarray) -> HotBuff
     n = min(len(gate), len(upd), len(state))
     g = np.minimum(np.maximum(gate[:n].astype(np.int64), 0), 255)
     num = g * upd[:n].astype(np.int64) + (255 - g) * state[:n].astype(np.int64)
-    q = np.abs(num) // 255
-    return HotBuffer(wrap_i32_arr(np.where(num < 0, -q, q)), (n,))
+    return HotBuffer(wrap_i32_arr(tdiv_pos_arr(num, 255)), (n,))
 
 
 def reduce_mean_dim(src: HotBuffer, dim: int) -> HotBuffer:
     data = src.data.astype(np.int64)
     if len(src.shape) < 2:
-        mean = _tdiv(int(data.sum()), max(len(data), 1))
+        mean = tdiv(int(data.sum()), max(len(data), 1))
         return HotBuffer(wrap_i32_arr(np.array([mean])), (1,))
     rows, cols = int(src.shape[0]), int(src.shape[1])
     grid = np.zeros(rows * cols, np.int64)
@@ -105,13 +100,7 @@ def reduce_mean_dim(src: HotBuffer, dim: int) -> HotBuffer:
         sums, n, shape = grid.sum(axis=0), max(rows, 1), (cols,)
     else:
         sums, n, shape = grid.sum(axis=1), max(cols, 1), (rows,)
-    q = np.abs(sums) // n
-    return HotBuffer(wrap_i32_arr(np.where(sums < 0, -q, q)), shape)
-
-
-def _tdiv(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
+    return HotBuffer(wrap_i32_arr(tdiv_pos_arr(sums, n)), shape)
 
 
 def reduce_avg(src: np.ndarray, start: int, count: int) -> HotBuffer:
@@ -122,7 +111,7 @@ def reduce_avg(src: np.ndarray, start: int, count: int) -> HotBuffer:
     if start >= end:
         return HotBuffer(np.zeros(1, np.int32), (1,))
     total = int(wrap_i32_arr(np.array([src[start:end].astype(np.int64).sum()]))[0])
-    return HotBuffer(np.array([_tdiv(total, end - start)], np.int32), (1,))
+    return HotBuffer(np.array([tdiv(total, end - start)], np.int32), (1,))
 
 
 def slice_hot(src: np.ndarray, start: int, length: int) -> HotBuffer:
@@ -182,12 +171,6 @@ def _ungated_small(w: ColdBuffer, out: int, inn: int) -> tuple:
     return e
 
 
-def _clamped_ints(vals: tuple) -> tuple:
-    if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
-        return tuple([I32_MAX if v > I32_MAX else I32_MIN if v < I32_MIN else v for v in vals])
-    return vals
-
-
 def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, e: tuple) -> None:
     """Ungated TERNARY_MATMUL (``e`` from :func:`_ungated_small`) without int64 temporaries: one
     exact float64 ``dot``, or Python multiply-adds for a tiny tuple-backed input."""
@@ -198,7 +181,7 @@ def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, e: tuple) -> 
     if out and k and (out - 1) * inn + k > len(w.pol):
         check_core_weights(w, out, inn, k)                   # raises the reference's panic
     if xt is not None and out * k <= PY_MACS:
-        m.hot[ai] = hot_of(_clamped_ints(tuple([sum(map(_mul, row, xt)) for row in e[4]])), e[7])
+        m.hot[ai] = hot_of(sat_i32_ints(tuple([sum(map(_mul, row, xt)) for row in e[4]])), e[7])
         return                                               # (map stops after k terms)
     xv = x.view()
     if xv.dtype is not _DT_I32:                  # the float64 bound assumes i32 inputs
@@ -211,7 +194,7 @@ def _matvec_fast(m: Machine, ai: int, w: ColdBuffer, x: HotBuffer, e: tuple) -> 
         xv = xv[:k]
     r = wm.dot(xv)                          # exact: |sum| <= 255 * 2**31 * in < 2**53
     if out <= SMALL:                        # small result: Python ints, as the next ops want
-        m.hot[ai] = hot_of(_clamped_ints(tuple(r.astype(np.int64).tolist())), e[7])
+        m.hot[ai] = hot_of(sat_i32_ints(tuple(r.astype(np.int64).tolist())), e[7])
         return
     vals = r.tolist()
     if vals and (max(vals) > I32_MAX or min(vals) < I32_MIN):
