@@ -86,8 +86,26 @@ def match_checksum(content: bytes, stored: int) -> tuple[str | None, int]:
     return None, ref
 
 
+class _HeaderFlags:
+    """The flag bits both header formats share."""
+
+    flags: int
+
+    @property
+    def compressed(self) -> bool:
+        return bool(self.flags & FLAG_COMPRESSED)
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & FLAG_ENCRYPTED)
+
+    @property
+    def has_metadata(self) -> bool:
+        return bool(self.flags & FLAG_HAS_METADATA)
+
+
 @dataclass(frozen=True)
-class TvmrHeader:
+class TvmrHeader(_HeaderFlags):
     """Every field of the 48-byte TVMR v1 header, as read (nothing is validated here)."""
 
     magic: str
@@ -103,18 +121,6 @@ class TvmrHeader:
     reserved: bytes = field(default=b"\0" * 8)
     #: which checksum matched on read ("reference" or "xxhash64"), or was written
     checksum_kind: str = "reference"
-
-    @property
-    def compressed(self) -> bool:
-        return bool(self.flags & FLAG_COMPRESSED)
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.flags & FLAG_ENCRYPTED)
-
-    @property
-    def has_metadata(self) -> bool:
-        return bool(self.flags & FLAG_HAS_METADATA)
 
     def pack(self) -> bytes:
         return _TVMR_HEADER.pack(self.magic.encode("latin-1"), self.version, self.flags,
@@ -132,7 +138,7 @@ class TvmrHeader:
 
 
 @dataclass(frozen=True)
-class LegacyHeader:
+class LegacyHeader(_HeaderFlags):
     """Every field of the 32-byte legacy TERN header (read-only format)."""
 
     magic: str
@@ -151,18 +157,6 @@ class LegacyHeader:
     @property
     def register_count(self) -> int:
         return self.hot_count + self.cold_count + self.param_count + self.shape_count
-
-    @property
-    def compressed(self) -> bool:
-        return bool(self.flags & FLAG_COMPRESSED)
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.flags & FLAG_ENCRYPTED)
-
-    @property
-    def has_metadata(self) -> bool:
-        return bool(self.flags & FLAG_HAS_METADATA)
 
     def pack(self) -> bytes:
         """Header bytes (used by tests to build legacy files; ternsig never writes TERN)."""

@@ -10,24 +10,16 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import ExecFault
 from ..intmath import tdiv_pos_arr
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
+from ._regs import hot_reg as _src
 
 TABLE = ExtensionTable(0x0003, "activation", (1, 0, 0), doc="Integer activation functions.")
 
 _I64 = np.int64
 _I32 = np.int32
 _RR = "reg@A reg@B"
-
-
-def _src(m, b: int) -> HotBuffer:
-    idx = b & 0x3F
-    h = m.hot[idx]
-    if h is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return h
 
 
 _trunc_div = tdiv_pos_arr     # num / den truncating toward zero, den > 0

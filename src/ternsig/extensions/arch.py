@@ -25,18 +25,12 @@ from ..isa.spec import ExtensionTable, Layer
 from ..kernels import matmul as mm
 from ..kernels import structure as st
 from ..vm.state import COLD, HOT, NREGS, ColdBuffer, HotBuffer, Machine
+from ._regs import cold_reg as _cold
 
 TABLE = ExtensionTable(0x0006, "arch", (1, 0, 0),
                        doc="Runtime architecture modification: allocate, wire, grow, prune, define layers.")
 
 B, E = Layer.BOOT, Layer.EVOLUTIONARY
-
-
-def _cold(m: Machine, idx: int) -> ColdBuffer:
-    c = m.cold[idx]
-    if c is None:
-        raise ExecFault(f"C{idx} not allocated")
-    return c
 
 
 def _raw_hot(m: Machine, raw: int) -> HotBuffer:

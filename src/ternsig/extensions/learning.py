@@ -27,6 +27,7 @@ from ..isa.spec import ExtensionTable, Layer
 from ..learning.babble import apply_babble, decay_babble_scale
 from ..learning.vm_mastery import accumulate_mastery, add_pressure, apply_pressure_update, commit_pressure
 from ..vm.state import NREGS, ColdBuffer, HotBuffer, Machine
+from ._regs import hot_reg
 
 L = Layer.LEARNING
 
@@ -59,10 +60,7 @@ def _state(m: Machine) -> LearningState:
 
 
 def _hot(m: Machine, idx: int) -> np.ndarray:
-    buf = m.hot[idx]
-    if buf is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return buf.data
+    return hot_reg(m, idx).data
 
 
 def _first(m: Machine, idx: int) -> int:

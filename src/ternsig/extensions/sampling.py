@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ExecFault
 from ..intmath import I32_MAX, I32_MIN, sat_i32_arr, tdiv_pos_arr
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
+from ._regs import hot_reg as _logits
 
 TABLE = ExtensionTable(0x00C0, "sampling", (0, 1, 0), doc="Logit sampling filters.",
                        unknown_opcode_format="{name} opcode 0x{opcode:04X} not implemented")
@@ -21,14 +21,6 @@ FILTERED = -(1 << 30)           # i32::MIN / 2
 _I64 = np.int64
 _I32 = np.int32
 R = Layer.RUNTIME
-
-
-def _logits(m, b: int) -> HotBuffer:
-    idx = b & 0x3F
-    h = m.hot[idx]
-    if h is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return h
 
 
 def _first(m, byte: int, default: int) -> int:

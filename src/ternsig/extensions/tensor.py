@@ -19,6 +19,7 @@ from ..intmath import I32_MAX, sat_i32_arr, tdiv, tdiv_pos_arr, wrap_i32
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer
 from . import tensor_nn as nn
+from ._regs import hot_reg as _hot
 
 TABLE = ExtensionTable(0x0001, "tensor", (1, 0, 0),
                        doc="General-purpose integer tensor operations.")
@@ -29,14 +30,6 @@ _I32 = np.int32
 
 _RRR = "reg@A reg@B reg@C"
 _RR = "reg@A reg@B"
-
-
-def _hot(m, byte: int) -> HotBuffer:
-    idx = byte & 0x3F
-    h = m.hot[idx]
-    if h is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return h
 
 
 def _padded64(x: np.ndarray, n: int) -> np.ndarray:

@@ -17,20 +17,13 @@ import numpy as np
 from ..errors import ExecFault, PanicFault
 from ..intmath import I32_MAX, I32_MIN, sat_i32_arr, tdiv_pos_arr
 from ..vm.state import HotBuffer
+from ._regs import hot_reg as _hot
 
 _I64 = np.int64
 _I32 = np.int32
 
 ROPE_SIZE = 1024
 _ROPE: Optional[tuple[np.ndarray, np.ndarray]] = None
-
-
-def _hot(m, byte: int) -> HotBuffer:
-    idx = byte & 0x3F
-    h = m.hot[idx]
-    if h is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return h
 
 
 def _last_dim(h: HotBuffer) -> int:

@@ -27,6 +27,7 @@ from ..intmath import sat_i32_arr
 from ..kernels import matmul as mm
 from ..vm.state import ColdBuffer, HotBuffer, Machine
 from .core import ops_ternary as core_t
+from ._regs import cold_reg as _cold, hot_reg as _hot
 
 TABLE = ExtensionTable(0x0002, "ternary", (1, 0, 0),
                        doc="Signal (ternary) operations: gated matmul, bias, embeddings, quantisation, packing.")
@@ -37,20 +38,6 @@ R = Layer.RUNTIME
 L = Layer.LEARNING
 _RRR = "reg@A reg@B reg@C"
 _RR = "reg@A reg@B"
-
-
-def _hot(m: Machine, idx: int) -> HotBuffer:
-    h = m.hot[idx]
-    if h is None:
-        raise ExecFault(f"H{idx} not allocated")
-    return h
-
-
-def _cold(m: Machine, idx: int) -> ColdBuffer:
-    c = m.cold[idx]
-    if c is None:
-        raise ExecFault(f"C{idx} not allocated")
-    return c
 
 
 def gated_matvec(w: ColdBuffer, x: np.ndarray, out: int, inn: int) -> np.ndarray:
