@@ -175,6 +175,25 @@ def test_batch_kernels_equal_row_by_row() -> None:
         assert got.tolist() == [cl(ref(w, t, row)) for row in xs]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_ext_batch_is_one_product_equal_to_row_by_row(seed) -> None:
+    """The extension's batched gated product (one matrix product for all rows) equals the
+    per-row kernel, from tiny inputs to i32 extremes (digit planes) and all-blocked rows."""
+    rng = np.random.default_rng(100 + seed)
+    out, inn, batch = int(rng.integers(1, 40)), int(rng.integers(1, 300)), int(rng.integers(1, 9))
+    w, t, _ = rand_case(rng, out, inn)
+    xr = [30, 70_000, I32_MAX][seed % 3]            # 30: the single-GEMM path; larger: per row
+    xs = rng.integers(-xr, xr, (batch, inn))
+    if seed % 3:
+        xs[0] = rng.choice(SPECIAL, inn)
+    if batch > 1:
+        xs[1] = 14                                   # level 1 everywhere: every warm+ weight blocked
+    buf = cold(w, t)
+    got = mm.gated_batch("ext", buf, out, inn, xs)
+    assert got.tolist() == [mm.gated_ext(buf, out, inn, row).tolist() for row in xs]
+    assert got.tolist() == [cl(ref_ext_int64(w, t, row)) for row in xs]
+
+
 def test_cache_follows_touch_and_array_replacement() -> None:
     w = np.array([[1, 2], [3, 4]])
     buf = cold(w, [[0, 1], [2, 3]])

@@ -343,15 +343,40 @@ def ungated_batch(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.nda
     return clamp_i32(mat_mat(v, xs, vmax))
 
 
+def _gated_ext_rows(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
+    """:func:`gated_ext` of every row of ``xs`` (batch, k ≤ in). Each row's vector
+    ``[x; -x_blocked_at_1; ...]`` (see :func:`gated_ext`) becomes a row of ``V``, and when the
+    float32 bound holds for every row ``V @ [G | Z_1 | ...].T`` is one exact GEMM; otherwise rows
+    go through the row kernel (its digit planes)."""
+    mats, slot, has, gmax = _prep_ext(buf, out, inn)
+    k = xs.shape[1]
+    lv = _LEVEL[np.abs(xs) & 0xFF]
+    blocked = has[lv] & (xs != 0)
+    ax = np.abs(xs)
+    if not len(xs) or gmax * int((ax.sum(axis=1) + (ax * blocked).sum(axis=1)).max()) >= LIMIT32:
+        res = np.zeros((xs.shape[0], out), np.int32)
+        for r in range(xs.shape[0]):
+            res[r] = gated_ext(buf, out, inn, xs[r])
+        return res
+    rb, ib = np.nonzero(blocked)
+    v = np.zeros((xs.shape[0], mats.shape[1]), np.float32)
+    v[:, :k] = xs
+    v[rb, slot[lv[rb, ib]] * inn + ib] = -xs[rb, ib]
+    return (v @ mats.T).astype(np.int32)          # exact: every partial sum < 2**24
+
+
 def gated_batch(kind: str, buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
     """Gated products of each row of ``xs`` (batch, in); ``kind`` is "core" or "ext".
 
-    Gating differs per row, so rows are processed one at a time; each row is fully vectorised.
+    Extension gating is linear in the inputs, so the whole batch is one product. The core's
+    per-term truncation is not: its rows run one at a time, each fully vectorised (batching them
+    would need a (batch, out, in) elementwise pass in memory at once).
     """
     if _all_hot(buf, out, inn):
         return ungated_batch(buf, out, inn, xs)
-    fn = gated_core if kind == "core" else gated_ext
+    if kind != "core":
+        return _gated_ext_rows(buf, out, inn, xs)
     res = np.zeros((xs.shape[0], out), np.int32)
     for b in range(xs.shape[0]):
-        res[b] = fn(buf, out, inn, xs[b])
+        res[b] = gated_core(buf, out, inn, xs[b])
     return res
