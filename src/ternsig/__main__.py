@@ -1,3 +1,4 @@
+"""``python -m ternsig``: the same as the ``ternsig`` command."""
 import sys
 
 from .cli import main

@@ -8,6 +8,7 @@ The layouts are described for users in docs/formats.md.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Union
 
@@ -24,7 +25,7 @@ __all__ = ["CHECKSUM_KINDS", "Header", "LEGACY_HEADER_SIZE", "LegacyHeader", "TV
            "reference_checksum", "register_label", "serialize", "serialize_with_header",
            "write_file", "xxh64_checksum"]
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, os.PathLike]
 
 
 def write_file(path: PathLike, program: Program, checksum: str = "reference", *,

@@ -6,6 +6,8 @@ Scalar helpers work on Python ints; the ``*_arr`` helpers on NumPy int64 arrays.
 """
 from __future__ import annotations
 
+from typing import Any, Union
+
 import numpy as np
 
 from .errors import IntegerRangeError, UsageError
@@ -54,7 +56,7 @@ def as_u16(x: int) -> int:
 
 # ---- array helpers (int64 in, int64 out unless stated) -----------------------------------------
 
-def tdiv_arr(a: np.ndarray, b) -> np.ndarray:
+def tdiv_arr(a: np.ndarray, b: Union[int, np.ndarray]) -> np.ndarray:
     """Elementwise truncating division of int64 arrays (or by a scalar); b must be non-zero."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
@@ -93,7 +95,7 @@ def wrap_i32_arr(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype=np.int64).astype(np.int32)
 
 
-def tdiv_pos_arr(a: np.ndarray, b) -> np.ndarray:
+def tdiv_pos_arr(a: np.ndarray, b: Union[int, np.ndarray]) -> np.ndarray:
     """Rust ``/`` of an int64 array by a positive divisor (scalar or array), truncating toward 0.
 
     Exact over the whole int64 range, i64::MIN included (``tdiv_arr`` goes through ``abs``, which
@@ -105,7 +107,7 @@ def tdiv_pos_arr(a: np.ndarray, b) -> np.ndarray:
 
 # ---- checked conversion of user-supplied integers ---------------------------------------------------
 
-def int_array(values, what: str, lo: int = I64_MIN, hi: int = I64_MAX) -> np.ndarray:
+def int_array(values: Any, what: str, lo: int = I64_MIN, hi: int = I64_MAX) -> np.ndarray:
     """``values`` (a list, tuple, ndarray or scalar) as a flat int64 array, or a clear error.
 
     Integers only: booleans count as 0/1 and whole-valued floats are accepted, but strings,

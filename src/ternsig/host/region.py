@@ -9,6 +9,7 @@ import numpy as np
 
 from ..program import Program
 from ..vm.interpreter import Interpreter
+from ..vm.state import Machine
 
 ROLES = ("boot", "evolutionary", "runtime", "learning", "test", "regulation")
 
@@ -45,7 +46,7 @@ class Region:
     waiting_barrier: Optional[int] = None
 
     @property
-    def machine(self):
+    def machine(self) -> Machine:
         return self.interp.m
 
     def summary(self) -> dict[str, Any]:

@@ -72,7 +72,7 @@ class PatternTask:
 TASKS = {"patterns": PatternTask}
 
 
-def make_task(spec: dict[str, str] | None):
+def make_task(spec: dict[str, str] | None) -> PatternTask | None:
     if spec is None:
         return None
     kind = spec.get("kind")

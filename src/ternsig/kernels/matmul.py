@@ -163,7 +163,7 @@ def _flat_prefix(arr: np.ndarray, need: int, dtype) -> np.ndarray:
     return np.concatenate((arr, np.zeros(need - len(arr), dtype)))
 
 
-def weight_matrix(buf: ColdBuffer, out: int, inn: int, dtype=np.float32) -> np.ndarray:
+def weight_matrix(buf: ColdBuffer, out: int, inn: int, dtype: type = np.float32) -> np.ndarray:
     """Signed weights ``p*m`` as an (out, in) matrix of ``dtype``; weights past the data read 0."""
     need = out * inn
     pol, mag = _flat_prefix(buf.pol, need, np.int8), _flat_prefix(buf.mag, need, np.uint8)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import IntegerRangeError, UsageError
 from ..intmath import I32_MAX, I32_MIN, int_array, tdiv, tdiv_arr
+from ..vm.state import IntsLike
 
 __all__ = ["MasteryConfig", "MasteryState", "mastery_update", "init_random_structure", "init_positive_bias",
            "compute_participation_mask", "count_active", "sparsity"]
@@ -100,7 +101,7 @@ def _i32(values: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
-def mastery_update(polarity: np.ndarray, magnitude: np.ndarray, state: MasteryState, activations,
+def mastery_update(polarity: np.ndarray, magnitude: np.ndarray, state: MasteryState, activations: IntsLike,
                    direction: int, config: MasteryConfig = MasteryConfig()) -> int:
     """One mastery step over all weights; returns how many weights changed.
 
@@ -187,7 +188,7 @@ def init_positive_bias(n_bias: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ones(n_bias, np.int8), magnitude
 
 
-def compute_participation_mask(activations, divisor: int) -> np.ndarray:
+def compute_participation_mask(activations: IntsLike, divisor: int) -> np.ndarray:
     """True where activation > max/divisor (peak-relative gating; max floored at 1)."""
     acts = int_array(activations, "compute_participation_mask: activations")
     if divisor == 0:

@@ -19,11 +19,15 @@ authority; they are refused for every other role except ``test``.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ValidationError
 from ..isa.spec import InstructionSpec, Layer
 from ..program import Program
+
+if TYPE_CHECKING:
+    from ..isa.encoding import Instruction
+    from ..registry import ExtensionRegistry
 
 K, B, E, R, L, T = Layer.KERNEL, Layer.BOOT, Layer.EVOLUTIONARY, Layer.RUNTIME, Layer.LEARNING, Layer.TEST
 
@@ -40,7 +44,7 @@ CHEMICAL_ROLES = frozenset({"regulation", "test"})
 LAYER_NAMES = {K: "L0 kernel", B: "L1 boot", E: "L2 evolutionary", R: "L3 runtime", L: "L4 learning", T: "test"}
 
 
-def spec_for(ins, registry) -> Optional[InstructionSpec]:
+def spec_for(ins: Instruction, registry: Optional[ExtensionRegistry]) -> Optional[InstructionSpec]:
     from ..extensions.core import CORE
 
     if ins.ext_id == 0:
@@ -56,7 +60,7 @@ def _ext_name(spec: InstructionSpec, registry) -> str:
     return t.name if t else f"0x{spec.ext_id:04X}"
 
 
-def verdict(spec: InstructionSpec, role: str, registry=None) -> Optional[str]:
+def verdict(spec: InstructionSpec, role: str, registry: Optional[ExtensionRegistry] = None) -> Optional[str]:
     """None when ``role`` may use the instruction, else the rule it breaks."""
     if role not in ROLE_LAYERS:
         raise ValidationError(f"unknown role {role!r} (one of {', '.join(ROLE_LAYERS)})", rule="role")
@@ -69,7 +73,7 @@ def verdict(spec: InstructionSpec, role: str, registry=None) -> Optional[str]:
     return None if spec.layer in ROLE_LAYERS[role] else f"layer-{spec.layer.name.lower()}"
 
 
-def policy_findings(program: Program, role: str, registry=None) -> list[dict[str, Any]]:
+def policy_findings(program: Program, role: str, registry: Optional[ExtensionRegistry] = None) -> list[dict[str, Any]]:
     """Every instruction the role may not use: index, line, mnemonic, layer, rule."""
     if registry is None:
         from ..registry import ExtensionRegistry
@@ -93,7 +97,8 @@ def policy_findings(program: Program, role: str, registry=None) -> list[dict[str
     return out
 
 
-def check_program(program: Program, role: str, what: str = "program", registry=None) -> None:
+def check_program(program: Program, role: str, what: str = "program",
+                  registry: Optional[ExtensionRegistry] = None) -> None:
     """Raise :class:`ValidationError` at the first instruction ``role`` may not use."""
     found = policy_findings(program, role, registry)
     if found:

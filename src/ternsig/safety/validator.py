@@ -7,12 +7,15 @@ reports; :func:`ternsig.safety.policy.check_program` is the raising form used at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..isa.encoding import NULL_REG, reg_name
 from ..isa.spec import Layer
 from ..program import Program
 from .policy import policy_findings, spec_for
+
+if TYPE_CHECKING:
+    from ..registry import ExtensionRegistry
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -43,7 +46,8 @@ class Diagnostic:
         return f"{self.level.upper()}{loc}: {self.message} [{self.rule}]{layer}"
 
 
-def validate_program(program: Program, role: Optional[str] = None, registry=None) -> list[Diagnostic]:
+def validate_program(program: Program, role: Optional[str] = None,
+                     registry: Optional[ExtensionRegistry] = None) -> list[Diagnostic]:
     if registry is None:
         from ..registry import ExtensionRegistry
 

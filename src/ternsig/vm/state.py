@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..program import Program, RegisterDef
 from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, reg_bank, reg_index
 
 NREGS = 64
+
+#: integers as callers pass them: a list, tuple or NumPy array
+IntsLike = Union[Sequence[int], np.ndarray]
 
 HOT, WARM, COOL, COLD = 0, 1, 2, 3
 #: per temperature: conductance (of 255) and the input intensity needed to conduct
@@ -105,13 +108,13 @@ class HotBuffer:
             a = self._a = np.array(self._t, np.int32)
         return a
 
-    def ints(self):
+    def ints(self) -> Sequence[int]:
         """The values as a sequence of Python ints (a tuple, or a fresh list from the array)."""
         t = self._t
         return t if t is not None else self._a.tolist()
 
     @classmethod
-    def zeros(cls, shape) -> "HotBuffer":
+    def zeros(cls, shape: Sequence[int]) -> "HotBuffer":
         n = _numel(shape)
         if n <= SMALL:
             return cls.of_ints((0,) * n, tuple(shape))
@@ -169,7 +172,7 @@ class ColdBuffer:
         self.cache: dict[Any, Any] = {}
 
     @classmethod
-    def zeros(cls, shape, key: Optional[str] = None, frozen: bool = False) -> "ColdBuffer":
+    def zeros(cls, shape: Sequence[int], key: Optional[str] = None, frozen: bool = False) -> "ColdBuffer":
         n = _numel(shape)
         return cls(np.zeros(n, np.int8), np.zeros(n, np.uint8), tuple(shape), key, frozen)
 
@@ -277,7 +280,7 @@ class Machine:
             self.allocate(rdef)
 
     # ---- convenience for hosts and tests ---------------------------------------------------------
-    def set_input(self, values) -> None:
+    def set_input(self, values: IntsLike) -> None:
         """Raw i32 input (``load_input_i32``), no clamping; values outside i32 (or not integers)
         raise :class:`~ternsig.errors.UsageError`."""
         if isinstance(values, np.ndarray) and values.dtype == np.int32:
@@ -285,7 +288,7 @@ class Machine:
             return
         self.input = int_array(values, "input values", I32_MIN, I32_MAX).astype(np.int32)
 
-    def set_target(self, values) -> None:
+    def set_target(self, values: IntsLike) -> None:
         """Target values, each clamped to [-255, 255] as ``Signal::from_signed_i32`` does (the
         values themselves must be i32)."""
         t = int_array(values, "target values", I32_MIN, I32_MAX)
