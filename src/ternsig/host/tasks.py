@@ -25,6 +25,8 @@ class PatternTask:
     def __init__(self, classes: int = 4, width: int = 16, noise: int = 24, seed: int = 7):
         if not 2 <= classes <= 64 or not 2 <= width <= 1024 or noise < 0:
             raise HostError(f"task patterns: classes 2..64, width 2..1024, noise ≥ 0 (got {classes}, {width}, {noise})")
+        if seed < 0:
+            raise HostError(f"task patterns: seed must not be negative, got {seed}")
         rng = np.random.default_rng(seed)
         protos = np.zeros((classes, width), np.int64)
         per = max(1, width // classes)
@@ -49,8 +51,6 @@ class PatternTask:
                 values[name] = int(text, 0)
             except ValueError:
                 raise HostError(f"task patterns: {name} must be an integer, got {text!r}") from None
-        if values["seed"] < 0:
-            raise HostError(f"task patterns: seed must not be negative, got {values['seed']}")
         return cls(**values)
 
     def sample(self) -> Sample:
