@@ -25,11 +25,6 @@ def wrap_i32(x: int) -> int:
     return x - 0x100000000 if x & 0x80000000 else x
 
 
-def wrap_i64(x: int) -> int:
-    x &= U64_MASK
-    return x - (1 << 64) if x & (1 << 63) else x
-
-
 def sat_i32(x: int) -> int:
     """Clamp to the i32 range (Rust `saturating_*` / `clamp(i32::MIN, i32::MAX)`)."""
     return I32_MIN if x < I32_MIN else I32_MAX if x > I32_MAX else x
@@ -44,14 +39,6 @@ def tdiv(a: int, b: int) -> int:
 def trem(a: int, b: int) -> int:
     """Rust remainder: takes the sign of the dividend."""
     return a - b * tdiv(a, b)
-
-
-def as_u8(x: int) -> int:
-    return x & 0xFF
-
-
-def as_u16(x: int) -> int:
-    return x & 0xFFFF
 
 
 # ---- array helpers (int64 in, int64 out unless stated) -----------------------------------------

@@ -80,10 +80,6 @@ def sig_bytes(s: Signal) -> bytes:
     return bytes(((s.polarity & 0xFF), s.magnitude))
 
 
-def sig_from_bytes(p: int, m: int) -> Signal:
-    return Signal(p - 256 if p >= 128 else p, m)
-
-
 class Signals:
     """An immutable ``Vec<Signal>`` held as its raw on-disk bytes (2 per signal).
 
