@@ -24,13 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IntegerRangeError, UsageError
-from ..intmath import I32_MAX, I32_MIN, int_array, tdiv, tdiv_arr
+from ..intmath import I32_MAX, I32_MIN, U64_MASK, int_array, tdiv, tdiv_arr
 from ..vm.state import IntsLike
 
 __all__ = ["MasteryConfig", "MasteryState", "mastery_update", "init_random_structure", "init_positive_bias",
            "compute_participation_mask", "count_active", "sparsity"]
-
-_U64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ def init_random_structure(n_weights: int, seed: int) -> tuple[np.ndarray, np.nda
     """±1 polarity (about half each) at magnitude 20..39, from ``h = ((31i + seed)·17) mod 2^64``."""
     i = np.arange(n_weights, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        h = (i * np.uint64(31) + np.uint64(int(seed) & _U64)) * np.uint64(17)
+        h = (i * np.uint64(31) + np.uint64(int(seed) & U64_MASK)) * np.uint64(17)
     polarity = np.where(h % np.uint64(2) == 0, 1, -1).astype(np.int8)
     magnitude = ((h >> np.uint64(3)) % np.uint64(20) + np.uint64(20)).astype(np.uint8)
     return polarity, magnitude
@@ -183,7 +181,7 @@ def init_positive_bias(n_bias: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """+1 polarity (helps ReLU units survive) at magnitude 10..24, from ``h = 41i + seed``."""
     i = np.arange(n_bias, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        h = i * np.uint64(41) + np.uint64(int(seed) & _U64)
+        h = i * np.uint64(41) + np.uint64(int(seed) & U64_MASK)
     magnitude = ((h >> np.uint64(2)) % np.uint64(15) + np.uint64(10)).astype(np.uint8)
     return np.ones(n_bias, np.int8), magnitude
 
