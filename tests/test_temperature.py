@@ -216,3 +216,44 @@ def test_machine_level_tracking_and_review():
     reports = T.review_machine(m, T.LifecyclePolicy(promote_at=(1, None, None)))
     assert reports == {40: T.ReviewReport(1, 0)}
     assert m.cold[40].temps.tolist() == [1] and m.cold[2].temps is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_forward_usage_matches_the_plain_formula(seed):
+    """The cached barrier table gives exactly: used = w != 0 and x != 0 and intensity ≥ barrier,
+    over random shapes, temperatures 0..255, short inputs and short weight/temperature arrays;
+    and it follows weight and temperature changes."""
+    rng = np.random.default_rng(seed)
+    out, inn = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+    n = out * inn - int(rng.integers(0, 3))            # sometimes fewer weights than the shape
+    b = buf(rng.integers(-2, 3, max(n, 0)).tolist(), shape=(out, inn),
+            temps=rng.integers(0, 6, max(n - int(rng.integers(0, 2)), 0)).tolist())
+    T.enable_usage_tracking(b)
+    barrier = np.array([0, 15, 60, 120])
+    for step in range(4):
+        x = rng.integers(-400, 400, int(rng.integers(0, inn + 2))) * (rng.random() < 0.9)
+        wrap = bool(rng.integers(2))
+        before = b.usage.astype(np.int64).copy()
+        got = T.record_forward_usage(b, x, wrap_intensity=wrap)
+        xs = np.zeros(inn, np.int64)
+        xs[:min(len(x), inn)] = x[:inn]
+        inten = (np.abs(xs) & 0xFF) if wrap else np.minimum(np.abs(xs), 255)
+        want = np.zeros(len(b), bool)
+        for i in range(len(b)):
+            o, c = divmod(i, inn)
+            t = min(int(b.temps[i]), 3) if b.temps is not None and i < len(b.temps) else 0
+            want[i] = o < out and b.values()[i] != 0 and xs[c] != 0 and inten[c] >= barrier[t]
+        assert (b.usage - before).tolist() == want.astype(int).tolist() and got == int(want.sum())
+        if step == 1:                                   # weights and temperatures change
+            b.pol = -b.pol
+            b.mag = np.where(b.mag > 0, 0, 7).astype(np.uint8)
+            b.temps = np.zeros(len(b), np.uint8)
+            b.touch()
+
+
+def test_forward_usage_saturates_at_u32():
+    b = buf([1, 1], shape=(1, 2))
+    T.enable_usage_tracking(b)
+    b.usage[:] = [T.U32_MAX, 5]
+    assert T.record_forward_usage(b, np.array([3, 3])) == 2
+    assert b.usage.tolist() == [T.U32_MAX, 6]

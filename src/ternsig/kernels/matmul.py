@@ -42,7 +42,7 @@ hundred matrix-vector products).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -143,7 +143,7 @@ def mat_mat(a: np.ndarray, xs: np.ndarray, amax: int) -> np.ndarray:
 
 # ---- per-register preparation (cached) ---------------------------------------------------------------
 
-def _cached(buf: ColdBuffer, tag: str, out: int, inn: int, build) -> Any:
+def cached(buf: ColdBuffer, tag: str, out: int, inn: int, build: Callable[[], Any]) -> Any:
     """``build()`` once per (tag, dims) until :meth:`ColdBuffer.touch` clears the cache. The entry
     holds the weight and temperature arrays it was built from and is rebuilt when any of them was
     replaced: comparing identities of held objects is sound, where comparing ``id()`` numbers is
@@ -191,7 +191,7 @@ def _all_hot(buf: ColdBuffer, out: int, inn: int) -> bool:
     def build():
         t = buf.temps
         return t is None or not (len(t) and t[:out * inn].max(initial=0) > 0)
-    return _cached(buf, "all_hot", out, inn, build)
+    return cached(buf, "all_hot", out, inn, build)
 
 
 def _abs_bound(buf: ColdBuffer) -> int:
@@ -204,7 +204,7 @@ def _abs_bound(buf: ColdBuffer) -> int:
 def _prep_ungated(buf: ColdBuffer, out: int, inn: int) -> tuple[np.ndarray, int]:
     def build():
         return weight_matrix(buf, out, inn, np.float32), _abs_bound(buf)
-    return _cached(buf, "ungated", out, inn, build)
+    return cached(buf, "ungated", out, inn, build)
 
 
 def _prep_ext(buf: ColdBuffer, out: int, inn: int) -> tuple:
@@ -226,7 +226,7 @@ def _prep_ext(buf: ColdBuffer, out: int, inn: int) -> tuple:
         has = np.zeros(5, bool)
         has[levels] = True
         return mats, slot, has, _abs_bound(buf)   # |trunc(w*cond/255)| <= |w|
-    return _cached(buf, "ext", out, inn, build)
+    return cached(buf, "ext", out, inn, build)
 
 
 def _prep_core(buf: ColdBuffer, out: int, inn: int) -> tuple:
@@ -241,11 +241,11 @@ def _prep_core(buf: ColdBuffer, out: int, inn: int) -> tuple:
         tp = np.zeros((out, pad), np.uint8)
         tp[:, :inn] = t
         return vc, tp, _abs_bound(buf) * 255
-    return _cached(buf, "core", out, inn, build)
+    return cached(buf, "core", out, inn, build)
 
 
 #: input level 1..4 by intensity 0..255: how many temperature classes the input reaches
-_LEVEL = (1 + sum((np.arange(256) >= thr).astype(np.uint8) for thr in ACTIVATION_THRESHOLD[1:])).astype(np.uint8)
+LEVEL = (1 + sum((np.arange(256) >= thr).astype(np.uint8) for thr in ACTIVATION_THRESHOLD[1:])).astype(np.uint8)
 
 
 # ---- the kernels ------------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def ungated(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
     Small matrices use a cached int64 matrix: exact (|w·x| ≤ 255·2³¹ per term, so a row sum of
     fewer than 2²⁴ terms cannot overflow int64) and cheaper than proving a float bound."""
     if out * inn <= SMALL_MATRIX:
-        w = _cached(buf, "ungated_i64", out, inn, lambda: weight_matrix(buf, out, inn, np.int64))
+        w = cached(buf, "ungated_i64", out, inn, lambda: weight_matrix(buf, out, inn, np.int64))
         return clamp_i32(w[:, : len(x)] @ x)
     v, vmax = _prep_ungated(buf, out, inn)
     return _product_i32(v, x, vmax)
@@ -288,7 +288,7 @@ def gated_ext(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray:
         return ungated(buf, out, inn, x)
     mats, slot, has, gmax = _prep_ext(buf, out, inn)
     k = len(x)
-    lv = _LEVEL[np.abs(x) & 0xFF]
+    lv = LEVEL[np.abs(x) & 0xFF]
     bm = has[lv] & (x != 0)
     if not bm.any():
         return _product_i32(mats, x, gmax)
@@ -320,7 +320,7 @@ def gated_core(buf: ColdBuffer, out: int, inn: int, x: np.ndarray) -> np.ndarray
     s = np.zeros(vc.shape[1], np.float32)
     s[:k] = x - 255 * u                            # |s| <= 254
     lv = np.full(vc.shape[1], 4, np.uint8)
-    lv[:k] = _LEVEL[np.minimum(ax, 255)]
+    lv[:k] = LEVEL[np.minimum(ax, 255)]
     z = vc * s                                     # exact: |vc*s| <= 65025*254 < 2**24
     if lv.min() < 4:
         z *= tp < lv
@@ -338,7 +338,7 @@ clamp_i32 = sat_i32_arr
 
 def ungated_batch(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.ndarray:
     """Rows of ``xs`` (batch, in) through the ungated product: (batch, out), clamped to i32."""
-    v, vmax = _cached(buf, "ungated_f64", out, inn,
+    v, vmax = cached(buf, "ungated_f64", out, inn,
                       lambda: (weight_matrix(buf, out, inn, np.float64), _abs_bound(buf)))
     return clamp_i32(mat_mat(v, xs, vmax))
 
@@ -350,7 +350,7 @@ def _gated_ext_rows(buf: ColdBuffer, out: int, inn: int, xs: np.ndarray) -> np.n
     go through the row kernel (its digit planes)."""
     mats, slot, has, gmax = _prep_ext(buf, out, inn)
     k = xs.shape[1]
-    lv = _LEVEL[np.abs(xs) & 0xFF]
+    lv = LEVEL[np.abs(xs) & 0xFF]
     blocked = has[lv] & (xs != 0)
     ax = np.abs(xs)
     if not len(xs) or gmax * int((ax.sum(axis=1) + (ax * blocked).sum(axis=1)).max()) >= LIMIT32:

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import IntegerRangeError, UsageError
 from ..intmath import I32_MAX, int_array, tdiv_arr
+from ..kernels import matmul as mm
 from ..vm.state import ACTIVATION_THRESHOLD, COLD, CONDUCTANCE, COOL, HOT, THRESHOLD_MULTIPLIER, WARM, ColdBuffer, Machine
 
 __all__ = [
@@ -150,6 +151,22 @@ def _as_mask(n: int, active: Mask) -> np.ndarray:
     return mask
 
 
+def _usage_counts(buf: ColdBuffer) -> np.ndarray:
+    """The usage array, resized first when the buffer grew or shrank (what still lines up is kept)."""
+    if len(buf.usage) != len(buf):
+        grown = np.zeros(len(buf), np.uint32)
+        k = min(len(buf), len(buf.usage))
+        grown[:k] = buf.usage[:k]
+        buf.usage = grown
+    return buf.usage
+
+
+def _count_uses(u: np.ndarray, mask: np.ndarray) -> int:
+    """One more use where ``mask`` (bool, len(u)) is set, saturating at u32; returns mask's count."""
+    np.add(u, mask & (u != U32_MAX), out=u, casting="unsafe")
+    return int(np.count_nonzero(mask))
+
+
 def record_usage(buf: ColdBuffer, active: Mask) -> int:
     """Count one use for every active weight (a bool mask or an index list); saturates at u32.
 
@@ -158,15 +175,22 @@ def record_usage(buf: ColdBuffer, active: Mask) -> int:
     """
     if buf.usage is None:
         return 0
-    if len(buf.usage) != len(buf):      # the buffer grew or shrank: keep what still lines up
-        grown = np.zeros(len(buf), np.uint32)
-        k = min(len(buf), len(buf.usage))
-        grown[:k] = buf.usage[:k]
-        buf.usage = grown
-    mask = _as_mask(len(buf), active)
-    u = buf.usage
-    u[mask & (u < U32_MAX)] += np.uint32(1)
-    return int(mask.sum())
+    u = _usage_counts(buf)
+    return _count_uses(u, _as_mask(len(buf), active))
+
+
+def _blocking_levels(buf: ColdBuffer, out_dim: int, in_dim: int) -> np.ndarray:
+    """(out, in) uint8, cached with the weights: a weight's temperature 0..3, or 4 where the
+    weight is zero or missing. A weight is used by an input of level ``L`` (1..4, see
+    :data:`ternsig.kernels.matmul.LEVEL`) iff this value is below ``L``."""
+    def build() -> np.ndarray:
+        t = mm.temperature_matrix(buf, out_dim, in_dim).copy()
+        k = min(out_dim * in_dim, len(buf))
+        live = np.zeros(out_dim * in_dim, bool)
+        live[:k] = (buf.pol[:k] != 0) & (buf.mag[:k] != 0)
+        t[~live.reshape(out_dim, in_dim)] = 4
+        return t
+    return mm.cached(buf, "usage_levels", out_dim, in_dim, build)
 
 
 def record_forward_usage(buf: ColdBuffer, x: np.ndarray, *, wrap_intensity: bool = False) -> int:
@@ -176,26 +200,29 @@ def record_forward_usage(buf: ColdBuffer, x: np.ndarray, *, wrap_intensity: bool
     weight's activation barrier. Intensity is ``min(|x|, 255)`` (the core matmul) or, with
     ``wrap_intensity``, ``|x| mod 256`` (the ternary extension's matmul). Call it right after the
     forward op; it is a no-op while tracking is off.
+
+    The forward pass calls this on every matmul, so it is two byte-wide passes over the matrix: a
+    cached (out, in) table of each weight's barrier (4 for zero weights) against the inputs'
+    levels (0 for a zero or missing input).
     """
     if buf.usage is None:
         return 0
     if len(buf.shape) != 2:
         raise UsageError(f"record_forward_usage needs 2-D weights, got shape {list(buf.shape)}")
-    out_dim, in_dim = buf.shape
-    xs = np.zeros(in_dim, np.int64)
+    out_dim, in_dim = (int(d) for d in buf.shape)
     xv = int_array(x, "record_forward_usage: inputs")[:in_dim]
-    xs[:len(xv)] = xv
-    mag = np.abs(xs)
+    mag = np.abs(xv)
     intensity = (mag & 0xFF) if wrap_intensity else np.minimum(mag, 255)
-    n = out_dim * in_dim
-    temps = _temps_of(buf, n).reshape(out_dim, in_dim)
-    values = np.zeros(n, np.int64)
-    k = min(n, len(buf))
-    values[:k] = buf.values()[:k]
-    used = (values.reshape(out_dim, in_dim) != 0) & (xs != 0)[None, :] & (intensity[None, :] >= _ACT[temps])
-    mask = np.zeros(len(buf), bool)
-    mask[:k] = used.ravel()[:k]
-    return record_usage(buf, mask)
+    level = np.zeros(in_dim, np.uint8)
+    level[:len(xv)] = np.where(xv != 0, mm.LEVEL[intensity], 0)
+    used = (_blocking_levels(buf, out_dim, in_dim) < level).ravel()
+    u = _usage_counts(buf)
+    if len(used) != len(u):
+        mask = np.zeros(len(u), bool)
+        k = min(len(u), len(used))
+        mask[:k] = used[:k]
+        used = mask
+    return _count_uses(u, used)
 
 
 def decay_usage(buf: ColdBuffer, factor: int) -> None:
