@@ -81,6 +81,27 @@ def run(instrs: list[Instruction], hot: Optional[dict[int, list[int]]] = None, *
     return it, it.run()
 
 
+def cold_buf(values, shape, temps=None) -> "ColdBuffer":
+    """A cold register holding signed ``values`` (sign, min(|v|, 255)) and optional temperatures."""
+    from ternsig.vm.state import ColdBuffer
+
+    v = np.asarray(values, np.int64)
+    buf = ColdBuffer(np.sign(v).astype(np.int8), np.minimum(np.abs(v), 255).astype(np.uint8), tuple(shape))
+    if temps is not None:
+        buf.temps = np.asarray(temps, np.uint8)
+    return buf
+
+
+def machine_with(instrs, hots=None, colds=None) -> Interpreter:
+    """An interpreter loaded with ``instrs`` (not run), hot registers as in :func:`run` and the
+    given cold buffers installed as they are."""
+    it, _ = run([], hots)
+    it.load_program(type(it.program)(instructions=list(instrs)), allocate=False)
+    for i, b in (colds or {}).items():
+        it.m.cold[i] = b
+    return it
+
+
 def core(op: str, a=0, b=0, c=0, d=0) -> Instruction:
     from ternsig.extensions.core import CORE
 

@@ -33,9 +33,10 @@ def babble(r):
     return I(0, 0x5004, H(r), 0xFF, 0, 0)
 
 
-def machine(instrs, hot=None, cold=None, temps=None, dopamine=128):
-    """An interpreter with hot registers (name → values) and cold registers (index → signed values)."""
-    regs = [RegisterDef(C(i), "ternary", (len(v),)) for i, v in (cold or {}).items()]
+def machine(instrs, hot=None, cold=None, shapes=None, temps=None, dopamine=128):
+    """An interpreter with hot registers (name → values) and cold registers (index → signed values,
+    shaped by ``shapes[index]`` when given, else flat)."""
+    regs = [RegisterDef(C(i), "ternary", tuple((shapes or {}).get(i, (len(v),)))) for i, v in (cold or {}).items()]
     it = Interpreter(Program(list(instrs) + [HALT], regs))
     m = it.m
     for i, v in (hot or {}).items():

@@ -7,18 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, core, hot, run
+from test_core_forward import C, H, assert_golden, cases, core, hot, run, cold_buf
 from ternsig.intmath import I32_MAX, I32_MIN
 from ternsig.vm.results import Status
 from ternsig.vm.state import ColdBuffer
-
-
-def cold_buf(values, shape, temps=None) -> ColdBuffer:
-    v = np.asarray(values, np.int64)
-    buf = ColdBuffer(np.sign(v).astype(np.int8), np.minimum(np.abs(v), 255).astype(np.uint8), tuple(shape))
-    if temps is not None:
-        buf.temps = np.asarray(temps, np.uint8)
-    return buf
 
 
 def run_with(instrs, hot_regs=None, colds=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, hot, run, run_golden
+from test_core_forward import C, H, assert_golden, cases, hot, run, run_golden, machine_with as machine
 from ternsig.extensions import arch
 from ternsig.isa.encoding import Instruction
 from ternsig.isa.spec import Layer
@@ -18,14 +18,6 @@ from ternsig.vm.state import ColdBuffer
 
 def a(op: str, x=0, b=0, c=0, d=0) -> Instruction:
     return Instruction(0x0006, arch.TABLE.lookup(op).opcode, x, b, c, d)
-
-
-def machine(instrs, hots=None, colds=None):
-    it, _ = run([], hots)
-    it.load_program(type(it.program)(instructions=list(instrs)), allocate=False)
-    for i, b in (colds or {}).items():
-        it.m.cold[i] = b
-    return it
 
 
 @pytest.mark.parametrize("case", cases("ext_arch", ""), ids=lambda p: p.name)

@@ -9,37 +9,14 @@ import pytest
 from ternsig.extensions.learning import TABLE, ChlPhase, LearningState
 from ternsig.host.domainops import make
 from ternsig.isa.encoding import Instruction as I
-from ternsig.program import Program, RegisterDef
 from ternsig.registry import ExtensionRegistry
-from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
-from ternsig.vm.state import HotBuffer
 
-from test_core_learning import GOLDEN, model_commit, model_update, run_golden
-
-HALT = I(0, 0x0001, 0xFF, 0xFF, 0, 0)
-C = lambda i: 0x40 | i     # noqa: E731
+from test_core_learning import C, GOLDEN, machine, model_commit, model_update, run_golden
 
 
 def L(op, a=0, b=0, c=0, d=0):
     return I(0x0004, op, a, b, c, d)
-
-
-def machine(instrs, hot=None, cold=None, shapes=None, temps=None, dopamine=128):
-    regs = [RegisterDef(C(i), "ternary", tuple((shapes or {}).get(i, (len(v),)))) for i, v in (cold or {}).items()]
-    it = Interpreter(Program(list(instrs) + [HALT], regs))
-    m = it.m
-    for i, v in (hot or {}).items():
-        m.hot[i] = HotBuffer(np.array(v, np.int32))
-    for i, v in (cold or {}).items():
-        v = np.array(v)
-        m.cold[i].pol[:] = np.sign(v)
-        m.cold[i].mag[:] = np.minimum(np.abs(v), 255)
-        if temps and i in temps:
-            m.cold[i].temps = np.array(temps[i], np.uint8)
-        m.cold[i].touch()
-    m.chem.dopamine = dopamine
-    return it
 
 
 def run_ok(it):

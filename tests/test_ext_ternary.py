@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, hot, run
+from test_core_forward import C, H, assert_golden, cases, hot, run, cold_buf, machine_with as machine
 from ternsig.extensions import ternary
 from ternsig.intmath import I32_MAX, I32_MIN
 from ternsig.isa.encoding import Instruction
@@ -17,22 +17,6 @@ from ternsig.vm.state import ColdBuffer, HotBuffer
 
 def t(op: str, a=0, b=0, c=0, d=0) -> Instruction:
     return Instruction(0x0002, ternary.TABLE.lookup(op).opcode, a, b, c, d)
-
-
-def cold_buf(values, shape, temps=None) -> ColdBuffer:
-    v = np.asarray(values, np.int64)
-    buf = ColdBuffer(np.sign(v).astype(np.int8), np.minimum(np.abs(v), 255).astype(np.uint8), tuple(shape))
-    if temps is not None:
-        buf.temps = np.asarray(temps, np.uint8)
-    return buf
-
-
-def machine(instrs, hots=None, colds=None):
-    it, _ = run([], hots)
-    it.load_program(type(it.program)(instructions=list(instrs)), allocate=False)
-    for i, b in (colds or {}).items():
-        it.m.cold[i] = b
-    return it
 
 
 @pytest.mark.parametrize("case", cases("ext_ternary", ""), ids=lambda p: p.name)
