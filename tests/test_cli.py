@@ -207,3 +207,14 @@ def test_brain_run_corrupt_bank_file_names_the_file(capsys, brain):
     code, out, err = run(capsys, "brain", "run", str(brain), "--ticks", "1", "-q")
     assert code == 1
     one_error_line(err, banks[0].name, "checksum mismatch")
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
+    import ternsig.vm.interpreter as interp
+
+    def interrupted(self, fuel=None):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(interp.Interpreter, "run", interrupted)
+    code, out, err = run(capsys, "run", str(CLASSIFIER))
+    assert code == 130
+    one_error_line(err, "ternsig run: interrupted")
