@@ -341,6 +341,18 @@ def test_bridge_shape_mismatch_and_removed_temperatures():
     assert m2.cold[5].mag.tolist() == [0] * 7
 
 
+def test_bridge_load_buffer_under_another_key():
+    tt = TensorThermogram("net", clock=Clock())
+    tt.store_weights("ckpt", _machine().cold[20], Signal(1, 200))
+    b = ColdBuffer.zeros((2, 3), key="live.w")          # its own key has nothing stored
+    assert tt.load_buffer(b) == (False, False, "no stored weights") and b.mag.tolist() == [0] * 6
+    v0 = b.version
+    assert tt.load_buffer(b, "ckpt") == (True, True, None)
+    assert b.mag.tolist() == [5, 6, 0, 7, 8, 9] and b.temps.tolist() == [0, 1, 2, 3, 0, 1] and b.version > v0
+    short = ColdBuffer.zeros((4,))
+    assert tt.load_buffer(short, "ckpt") == (False, False, "shape mismatch: expected 4, got 6")
+
+
 def test_bridge_tick_cadence():
     tt = TensorThermogram("net", clock=Clock())
     tt.substrate.hot["k"] = entry("k", 200, 1)

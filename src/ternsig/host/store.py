@@ -61,14 +61,7 @@ class WeightStore:
             return False
         if len(sig) != len(cold):
             raise HostError(f"thermogram {key!r} holds {len(sig)} weights, the register has {len(cold)}")
-        scratch = ColdBuffer(cold.pol, cold.mag, cold.shape, key)
-        from ..vm.state import Machine
-
-        m = Machine()
-        m.cold[0] = scratch
-        self.tt.load_machine(m, slots=[0])
-        cold.pol, cold.mag, cold.temps = scratch.pol, scratch.mag, scratch.temps
-        cold.touch()
+        self.tt.load_buffer(cold, key)
         return True
 
     def load_if_present(self, region: "Region", cold: ColdBuffer) -> bool:
@@ -135,16 +128,8 @@ class WeightStore:
         cold = region.machine.cold[reg & 0x3F]
         if cold is None:
             raise HostError(f"CheckpointRestore: C{reg & 0x3F} is not allocated in region {region.name!r}")
-        sig = tt.load_weights("checkpoint")
-        if sig is None or len(sig) != len(cold):
+        if not tt.load_buffer(cold, "checkpoint")[0]:
             raise HostError(f"CheckpointRestore: checkpoint of C{reg & 0x3F} does not match the register's size")
-        from ..vm.state import Machine
-
-        m = Machine()
-        m.cold[0] = ColdBuffer(cold.pol, cold.mag, cold.shape, "checkpoint")
-        tt.load_machine(m, slots=[0])
-        cold.pol, cold.mag, cold.temps = m.cold[0].pol, m.cold[0].mag, m.cold[0].temps
-        cold.touch()
 
     def checkpoint_discard(self, region: "Region", reg: int) -> None:
         path = self._ckpt_path(region, reg)

@@ -95,6 +95,35 @@ class TensorThermogram:
                 n += 1
         return n
 
+    def load_buffer(self, buf: ColdBuffer, key: Optional[str] = None) -> tuple[bool, bool, Optional[str]]:
+        """Restore ``buf`` from ``key`` (default: its own key) when the stored element count
+        matches exactly: weights, then temperatures when a valid vector is stored (else none).
+
+        Returns ``(loaded, temperatures_loaded, why)``; ``why`` says what was skipped (no stored
+        weights, a shape mismatch, or an ignored temperature vector), else None. ``buf`` is left
+        untouched unless ``loaded``.
+        """
+        key = key if key is not None else buf.key
+        if key is None:
+            return False, False, "no thermogram key"
+        sig = self.load_weights(key)
+        if sig is None:
+            return False, False, "no stored weights"
+        if len(sig) != len(buf):
+            return False, False, f"shape mismatch: expected {len(buf)}, got {len(sig)}"
+        buf.pol, buf.mag = sig.arrays()
+        buf.temps = None
+        why: Optional[str] = None
+        tv = self.substrate.read(temps_key(key))
+        if tv is not None:
+            _, mag = tv.arrays()
+            if len(mag) == len(buf) and int(mag.max(initial=0)) <= 3:
+                buf.temps = mag
+            else:
+                why = "temperature vector ignored (length or range)"
+        buf.touch()
+        return True, buf.temps is not None, why
+
     def load_machine(self, m: Machine, slots: Iterable[int] = ALL_SLOTS) -> LoadReport:
         """Restore keyed cold registers whose stored element count matches exactly."""
         rep = LoadReport()
@@ -102,28 +131,17 @@ class TensorThermogram:
             buf = m.cold[i]
             if buf is None or buf.key is None:
                 continue
-            sig = self.load_weights(buf.key)
-            if sig is None:
-                rep.skipped.append((i, buf.key, "no stored weights"))
+            loaded, temps, why = self.load_buffer(buf)
+            if not loaded:
+                rep.skipped.append((i, buf.key, why or ""))
                 continue
-            if len(sig) != len(buf):
-                rep.skipped.append((i, buf.key, f"shape mismatch: expected {len(buf)}, got {len(sig)}"))
-                continue
-            buf.pol, buf.mag = sig.arrays()
-            buf.temps = None
-            tv = self.substrate.read(temps_key(buf.key))
-            if tv is not None:
-                _, mag = tv.arrays()
-                if len(mag) == len(buf) and int(mag.max(initial=0)) <= 3:
-                    buf.temps = mag
-                    rep.temperatures.append(i)
-                else:
-                    rep.skipped.append((i, temps_key(buf.key), "temperature vector ignored (length or range)"))
-            buf.touch()
+            if temps:
+                rep.temperatures.append(i)
+            elif why is not None:
+                rep.skipped.append((i, temps_key(buf.key), why))
             rep.loaded.append(i)
         return rep
 
-    # ---- lifecycle ----------------------------------------------------------------------------
     def advance_tick(self) -> None:
         """Decay every 10 ticks, thermal transitions every 100 (the reference cadence)."""
         self.tick = (self.tick + 1) & 0xFFFF_FFFF_FFFF_FFFF
