@@ -18,6 +18,7 @@ from ..vm.state import ColdBuffer, HotBuffer, Machine
 
 
 def _as_i32(values: Iterable[int]) -> np.ndarray:
+    """A new int32 array (never the caller's): the values saturated to i32."""
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=np.int64).ravel()
     return sat_i32_arr(arr)
 
@@ -58,7 +59,7 @@ def write_prefix(m: Machine, op: str, reg: int, values: Iterable[int], role: str
         return
     vals = _as_i32(values)
     if h is None or len(h.data) < len(vals):
-        m.hot[idx] = HotBuffer(vals.copy(), (len(vals),))
+        m.hot[idx] = HotBuffer(vals, (len(vals),))
     else:
         h.data[: len(vals)] = vals
 
@@ -67,7 +68,7 @@ def write_vector(m: Machine, op: str, reg: int, values: Iterable[int], role: str
     """Replace ``H[reg]`` with ``values`` (shape ``[n]``)."""
     idx = hot_index(op, reg, role)
     vals = _as_i32(values)
-    m.hot[idx] = HotBuffer(vals.copy(), (len(vals),))
+    m.hot[idx] = HotBuffer(vals, (len(vals),))
 
 
 def cold_buffer(m: Machine, op: str, reg: int) -> ColdBuffer:
