@@ -566,6 +566,8 @@ def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, us
         pass
     finally:
         reloader.close()
+        brain.save()                      # like `brain run`: learned state persists on exit
+        out.write(f"state saved under {brain.state_dir}\n")
     return 0
 
 
