@@ -50,12 +50,17 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         t0 = time.perf_counter()
         res: dict[str, Any] = {"tick": 0, "chemicals": brain.substrate.chemicals[:4]}
         interrupted = False
+        curve: list[tuple[int, float]] = []
+        every = max(1, ticks // 12)
+        early = {25, 50, 100}                 # the start of learning, before the first full window
         try:
             if quiet:
                 for _ in range(ticks):
                     if reloader is not None:
                         reloader.check()
                     res = brain.tick()
+                    if "accuracy" in res and (res["tick"] % every == 0 or res["tick"] in early):
+                        curve.append((res["tick"], res["accuracy"]))
             else:
                 from rich.console import Console
                 from rich.live import Live
@@ -66,6 +71,8 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                         if reloader is not None:
                             reloader.check()
                         res = brain.tick()
+                        if "accuracy" in res and (res["tick"] % every == 0 or res["tick"] in early):
+                            curve.append((res["tick"], res["accuracy"]))
                         if i % 25 == 0 or i == ticks - 1:
                             rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
                             live.update(_table(brain, res, rate))
@@ -77,6 +84,10 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
             brain.save()
         dt = time.perf_counter() - t0
         done = res["tick"]
+        if curve:
+            print("\nlearning curve (accuracy over the previous 200 ticks):", file=out)
+            for tick, acc in curve:
+                print(f"  tick {tick:>6}  {acc:6.1%}  {'#' * round(acc * 40)}", file=out)
         msg = f"{'interrupted after' if interrupted else 'ran'} {done} ticks in {dt:.2f} s ({done / max(dt, 1e-9):,.0f} ticks/s)"
         if "accuracy" in res:
             msg += f"; accuracy over the last 200 ticks: {res['accuracy']:.1%}"
