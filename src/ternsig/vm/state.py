@@ -61,6 +61,9 @@ def _too_big(n: int) -> None:
     raise PanicFault(f"register would hold {n:,} elements; the limit is {MAX_REGISTER_ELEMENTS:,}")
 
 
+_PLAIN_INT = frozenset({int})
+
+
 class HotBuffer:
     """An i32 activation register: flat int32 data with a logical shape.
 
@@ -286,6 +289,12 @@ class Machine:
         if isinstance(values, np.ndarray) and values.dtype == np.int32:
             self.input = values.ravel().copy()
             return
+        if type(values) is list and set(map(type, values)) <= _PLAIN_INT:
+            try:       # the common case, a list of Python ints: one conversion, range-checked by NumPy
+                self.input = np.array(values, dtype=np.int32)
+                return
+            except OverflowError:
+                pass   # fall through for the clear error
         self.input = int_array(values, "input values", I32_MIN, I32_MAX).astype(np.int32)
 
     def set_target(self, values: IntsLike) -> None:
