@@ -172,15 +172,9 @@ class Interpreter:
                     r = code[pc]()
                     executed += 1
                     if r is not None:
-                        if r is HALT:
-                            return HALT
-                        if r is not BREAK:
-                            if isinstance(r, StepResult):
-                                return r
-                            if stop_on_yield:
-                                return StepResult(Status.YIELD, op=r, pc=m.pc)
-                            if host is not None and not host(r, m):
-                                return HALT
+                        done = self._settle(r, stop_on_yield, host)
+                        if done is not None:
+                            return done
             while True:
                 pc = m.pc
                 if pc >= n:
@@ -189,21 +183,28 @@ class Interpreter:
                 r = code[pc]()
                 executed += 1
                 if r is not None:
-                    if r is HALT:
-                        return HALT
-                    if r is not BREAK:
-                        if isinstance(r, StepResult):
-                            return r
-                        if stop_on_yield:
-                            return StepResult(Status.YIELD, op=r, pc=m.pc)
-                        if host is not None and not host(r, m):
-                            return HALT
+                    done = self._settle(r, stop_on_yield, host)
+                    if done is not None:
+                        return done
                 if executed == budget:
                     return self._fuel_trap(executed)
         except Exception as exc:
             return self._failure(exc, pc)
         finally:
             self.steps += executed
+
+    def _settle(self, r: Any, stop_on_yield: bool, host: Optional[HostHandler]) -> Optional[StepResult]:
+        """What a non-None handler result means for a run loop: the result that ends the run, or
+        None to go on (BREAK; a yield the host served). Only called off the common path."""
+        if r is BREAK:
+            return None
+        if isinstance(r, StepResult):         # HALT, or a result a handler built
+            return r
+        if stop_on_yield:
+            return StepResult(Status.YIELD, op=r, pc=self.m.pc)
+        if host is not None and not host(r, self.m):
+            return HALT
+        return None
 
     def _fuel_trap(self, executed: int) -> StepResult:
         pc = self.m.pc
