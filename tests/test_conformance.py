@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import CORPUS
 from ternsig.conformance import check_case, emit_case, find_cases
 from ternsig.registry import ExtensionRegistry
 
-ROOT = Path(__file__).parent / "conformance"
+ROOT = CORPUS
 
 #: category → (extension ids it needs, issue that brings them)
 NEEDS = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.paths import REPO
 from ternsig.docs import isa_reference
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 
 
 def test_isa_reference_is_generated_from_the_current_tables():

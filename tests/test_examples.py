@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import EXAMPLES as EXAMPLES_DIR
 from ternsig.asm import assemble
 from ternsig.cli import main
 from ternsig.safety.validator import validate_program
 from ternsig.testing import run_test_files
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "ternsig" / "examples"
+EXAMPLES = EXAMPLES_DIR
 PROGRAMS = sorted(EXAMPLES.rglob("*.ternsig"))
 
 

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.paths import CORPUS as CORPUS_DIR
 from ternsig import fuzz
 from ternsig.errors import FormatError
 
-CORPUS = fuzz.Corpus.load(Path(__file__).parent / "conformance")
+CORPUS = fuzz.Corpus.load(CORPUS_DIR)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD = (fuzz.NON_PROJECT, fuzz.HANG)
 

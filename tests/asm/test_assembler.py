@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import CORPUS
 from ternsig.asm import assemble
 from ternsig.errors import AssemblyError
 from ternsig.extensions import STANDARD_IDS
@@ -14,7 +15,7 @@ from ternsig.isa.encoding import Instruction
 from ternsig.isa.spec import ExtensionTable, Layer
 from ternsig.registry import ExtensionRegistry
 
-CORPUS = Path(__file__).parent / "conformance"
+
 STANDARD = ExtensionRegistry.standard()
 REGISTERED = {t.ext_id for t in STANDARD.tables()}
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.paths import CORPUS
 from ternsig.asm import DisassemblyError, assemble, disassemble
 from ternsig.extensions import STANDARD_IDS
 from ternsig.extensions.core.table import CORE
@@ -19,7 +20,7 @@ from ternsig.isa.types import DTYPES
 from ternsig.program import Program, Projection, RegisterDef, Requirement
 from ternsig.registry import ExtensionRegistry
 
-CORPUS = Path(__file__).parent / "conformance"
+
 STANDARD = ExtensionRegistry.standard()
 REGISTERED = {t.ext_id for t in STANDARD.tables()}
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.paths import CORPUS
 from ternsig.asm import assemble
 from ternsig.errors import AssemblyError
 
-CORPUS = Path(__file__).parent / "conformance"
+
 SOURCES = [p.read_text() for p in sorted(CORPUS.rglob("program.ternsig"))]
 VOCAB = [".meta", ".requires", ".registers", ".program", ".code", ".projection", ".aliases", ".config",
          ".word", "include", ":", ";", ",", "[", "]", "=", '"', "key=", "frozen=true", "gain=", "scale=",

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from tests.paths import BENCH
+
+sys.path.insert(0, str(BENCH))
 import bench_learning as bl  # noqa: E402
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import xxhash
 
+from tests.paths import CORPUS
 from ternsig.asm import assemble
 from ternsig.binary import (LegacyHeader, TvmrHeader, deserialize, header_json, program_json,
                             read_file, read_tvmr, reference_checksum, serialize,
@@ -17,7 +18,7 @@ from ternsig.errors import FormatError, TernsigError
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program, RegisterDef, Requirement
 
-CORPUS = Path(__file__).parent / "conformance"
+
 #: cases whose reference bytes truncate a field; our writer refuses them (docs/deviations.md)
 WRITER_REFUSES = {"binary/bin_long_key": "thermogram key is 302 bytes",
                   "binary/bin_requires_types_keys": "dimension 0 is 70000"}

@@ -13,6 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.paths import CORPUS
 from ternsig.binary import (LegacyHeader, deserialize, header_json, program_json, read_tvmr,
                             reference_checksum, serialize)
 from ternsig.errors import FormatError
@@ -20,7 +21,7 @@ from ternsig.isa.encoding import Instruction
 from ternsig.isa.types import DTYPES
 from ternsig.program import Program, RegisterDef, Requirement
 
-CORPUS = Path(__file__).parent / "conformance"
+
 SEEDS = [bytes.fromhex(p.read_text().strip()) for p in sorted(CORPUS.glob("binary*/*/binary.hex"))]
 #: TERNSIG_FUZZ_EXAMPLES raises the example count for a long soak run
 FUZZ = settings(max_examples=int(os.environ.get("TERNSIG_FUZZ_EXAMPLES", "300")), deadline=1000,

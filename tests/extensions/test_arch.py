@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, hot, run, run_golden, machine_with as machine
+from tests.extensions.core.test_ops_forward import C, H, assert_golden, cases, hot, run, run_golden, machine_with as machine
 from ternsig.extensions import arch
 from ternsig.isa.encoding import Instruction
 from ternsig.isa.spec import Layer

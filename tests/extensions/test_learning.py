@@ -12,7 +12,7 @@ from ternsig.isa.encoding import Instruction as I
 from ternsig.registry import ExtensionRegistry
 from ternsig.vm.results import Status
 
-from test_core_learning import C, GOLDEN, machine, model_commit, model_update, run_golden
+from tests.extensions.core.test_ops_learning import C, GOLDEN, machine, model_commit, model_update, run_golden
 
 
 def L(op, a=0, b=0, c=0, d=0):

@@ -15,7 +15,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import HotBuffer
 
-from test_core_forward import assert_golden, cases
+from tests.extensions.core.test_ops_forward import assert_golden, cases
 
 F = I32_MIN // 2
 

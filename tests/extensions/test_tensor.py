@@ -17,7 +17,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import ColdBuffer, HotBuffer
 
-from test_core_forward import GOLDEN, assert_golden, cases
+from tests.extensions.core.test_ops_forward import GOLDEN, assert_golden, cases
 
 H = lambda i: make_reg(0, i)  # noqa: E731
 C = lambda i: make_reg(1, i)  # noqa: E731

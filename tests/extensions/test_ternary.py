@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, hot, run, cold_buf, machine_with as machine
+from tests.extensions.core.test_ops_forward import C, H, assert_golden, cases, hot, run, cold_buf, machine_with as machine
 from ternsig.extensions import ternary
 from ternsig.intmath import I32_MAX, I32_MIN
 from ternsig.isa.encoding import Instruction

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.paths import CORPUS
 from ternsig.extensions import test_ext
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program, RegisterDef
@@ -15,7 +16,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import HotBuffer
 
-GOLDEN = Path(__file__).parent / "conformance"
+GOLDEN = CORPUS
 X = 0x000A
 
 

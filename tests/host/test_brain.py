@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.paths import EXAMPLES
 from ternsig.extensions.pool import TABLE as POOL
 from ternsig.host.brain import Brain
 from ternsig.isa.encoding import BANK_COLD, BANK_HOT, make_reg
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
 
 OK = firmware("lifecycle.tick_read H0\nstore_output H0\nhalt")
-EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "ternsig" / "examples" / "brain"
+EXAMPLE = EXAMPLES / "brain"
 
 POOL_OPS = {"pool_tick": "H0", "pool_save": "", "pool_load": "", "pool_inject": "H0, 0, 0, 1",
             "pool_read_output": "H0, 0, 0, 1", "pool_read_stats": "H0", "pool_modulate": "H0",

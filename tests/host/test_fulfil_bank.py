@@ -9,7 +9,7 @@ import pytest
 from ternsig.extensions.bank import TABLE
 from ternsig.host.banks import Bank
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
 
 COVERED = {"bank_query", "bank_write", "bank_load", "bank_link", "bank_traverse", "bank_touch", "bank_delete",
            "bank_count", "bank_promote", "bank_demote", "bank_evict", "bank_compact"}

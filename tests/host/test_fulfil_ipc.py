@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ternsig.extensions.ipc import TABLE
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
 
 COVERED = {"send_signal", "recv_signal", "broadcast", "subscribe", "mailbox_peek", "mailbox_pop",
            "barrier_wait", "atomic_cas"}

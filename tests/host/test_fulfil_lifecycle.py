@@ -9,7 +9,7 @@ import pytest
 
 from ternsig.extensions.lifecycle import TABLE
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
 
 COVERED = {
     "phase_read", "tick_read", "level_read", "init_thermo", "save_thermo", "load_thermo", "log_event",

@@ -13,7 +13,7 @@ from ternsig.errors import ValidationError
 from ternsig.extensions.neuro import TABLE
 from ternsig.signal import Signal
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
 
 COVERED = {
     "chem_read", "chem_set", "chem_inject", "field_read", "field_write", "field_tick", "stim_read",

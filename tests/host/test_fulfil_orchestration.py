@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ternsig.extensions.orchestration import TABLE
 
-from conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
+from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, set_hot
 
 COVERED = {"model_load", "model_exec", "model_input", "model_output", "model_unload", "model_status",
            "model_reload", "model_chain", "route_input", "region_fire", "collect_outputs", "region_status",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import firmware, make_brain
+from tests.host.conftest import firmware, make_brain
 from ternsig.asm import assemble
 from ternsig.learning.temperature import enable_usage_tracking, review
 from ternsig.vm.interpreter import Interpreter

@@ -6,7 +6,7 @@ import pytest
 
 from ternsig.errors import ValidationError
 
-from conftest import firmware, make_brain
+from tests.host.conftest import firmware, make_brain
 
 LEARNER_REGS = """
 C0: ternary[1, 4]

@@ -7,9 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+from tests.paths import EXAMPLES
 from ternsig.host.runner import run_brain
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "ternsig" / "examples" / "brain"
+EXAMPLE = EXAMPLES / "brain"
 
 
 def test_brain_run_watch_reloads_an_edited_firmware(tmp_path):

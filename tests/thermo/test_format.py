@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.paths import CORPUS
 from ternsig.errors import FormatError
 from ternsig.signal import Signal
 from ternsig.thermo import (ConsolidatedEntry, ConsolidationPolicy, ConsolidationTrigger, Delta,
@@ -18,7 +19,7 @@ from ternsig.thermo import (ConsolidatedEntry, ConsolidationPolicy, Consolidatio
 from ternsig.thermo.conformance import emit_thermo_case
 from ternsig.thermo.format import utf8_error_text
 
-GOLDEN = Path(__file__).parent / "conformance" / "thermo"
+GOLDEN = CORPUS / "thermo"
 CASES = sorted(p for p in GOLDEN.glob("*") if (p / "input.thermo").exists())
 LOADABLE = [c for c in CASES if "error" not in json.loads((c / "expected.json").read_text())]
 REFUSED = [c for c in CASES if c not in LOADABLE]

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import numpy as np
 import pytest
 
+from tests.paths import CORPUS
 from ternsig.conformance.compare import first_diff
 from ternsig.conformance.runner import run_execution
 from ternsig.intmath import I32_MAX, I32_MIN
@@ -21,7 +22,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import HotBuffer
 
-GOLDEN = Path(__file__).parent / "conformance"
+GOLDEN = CORPUS
 
 
 # ---- shared helpers ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from tests.paths import CORPUS
 from ternsig.extensions.core import CORE
 from ternsig.isa.encoding import Instruction as I
 from ternsig.program import Program, RegisterDef
@@ -15,7 +16,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import HotBuffer
 
-GOLDEN = Path(__file__).parent / "conformance"
+GOLDEN = CORPUS
 HALT = I(0, 0x0001, 0xFF, 0xFF, 0, 0)
 H = lambda i: i            # noqa: E731  register bytes
 C = lambda i: 0x40 | i     # noqa: E731

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, P, assert_golden, cases, core, hot, run
+from tests.extensions.core.test_ops_forward import C, H, P, assert_golden, cases, core, hot, run
 from ternsig.intmath import I32_MAX
 from ternsig.kernels.structure import lcg_signals
 from ternsig.vm.results import Status

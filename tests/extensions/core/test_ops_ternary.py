@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_core_forward import C, H, assert_golden, cases, core, hot, run, cold_buf
+from tests.extensions.core.test_ops_forward import C, H, assert_golden, cases, core, hot, run, cold_buf
 from ternsig.intmath import I32_MAX, I32_MIN
 from ternsig.vm.results import Status
 from ternsig.vm.state import ColdBuffer
