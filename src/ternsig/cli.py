@@ -71,10 +71,25 @@ def cmd_inspect(args) -> int:
     from .isa.encoding import reg_name
 
     data = Path(args.file).read_bytes()
+    card_id = None
+    from .loader import load_program_bytes, program_bytes_kind
+
+    kind = "card" if Path(args.file).suffix == ".card" else program_bytes_kind(data)
+    if kind == "card":
+        from .card import parse_card
+
+        card = parse_card(data)
+        card_id, data = card.id, card.payload
+    elif kind == "source":                 # show the header `ternsig asm` would write
+        from .binary import serialize
+
+        data = serialize(load_program_bytes(data, args.file))
     program, header = read_tvmr(data)
     h = header_json(header) if header is not None else {}
     w = 19
     print(f"{'file:':<{w}}{args.file} ({len(data)} bytes)")
+    if card_id is not None:
+        print(f"{'card id:':<{w}}{card_id}")
     for k, v in h.items():
         print(f"{k + ':':<{w}}{v}")
     print(f"{'checksum kind:':<{w}}{getattr(header, 'checksum_kind', 'unknown')}")
@@ -132,27 +147,26 @@ def cmd_demo(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .asm import assemble
-    from .loader import read_source
+    from .loader import PROGRAM_SUFFIXES, load_program_file
     from .safety.validator import ERROR, validate_program
 
     paths: list[Path] = []
     for p in args.paths:
         pp = Path(p)
         if pp.is_dir():
-            paths.extend(sorted(pp.rglob("*.ternsig")))
+            paths.extend(sorted(f for f in pp.rglob("*") if f.suffix in PROGRAM_SUFFIXES and f.is_file()))
         elif pp.exists():
             paths.append(pp)
         else:
             print(f"ternsig validate: no such file or directory: {p}", file=sys.stderr)
             return 2
     if not paths:
-        print("ternsig validate: no .ternsig files found", file=sys.stderr)
+        print("ternsig validate: no program files (.ternsig, .tvmr, .card) found", file=sys.stderr)
         return 2
     bad = 0
     for path in paths:
         try:
-            program = assemble(read_source(path), source_name=str(path))
+            program = load_program_file(path)
         except TernsigError as exc:
             print(f"{path}: ERROR: {exc}")
             bad += 1
@@ -233,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="work directory (default: a new temporary directory)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(fn=cmd_demo)
+    from .cardcli import register as register_card
+
+    register_card(sub)
     return ap
 
 

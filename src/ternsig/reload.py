@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, TextIO
+from typing import Any, Callable, Iterable, Optional, TextIO, Union
 
 from .errors import TernsigError
 from .isa.encoding import BANK_COLD, BANK_HOT, reg_bank, reg_index, reg_name
@@ -49,13 +49,18 @@ class ReloadRejected(TernsigError):
 
 # ---- verifying a new version -----------------------------------------------------------------------
 
-def _assemble(source: str, registry: Any, source_name: Optional[str]) -> Program:
+def _assemble(source: Union[str, bytes], registry: Any, source_name: Optional[str]) -> Program:
+    if isinstance(source, (bytes, bytearray)):          # a file's bytes: source, .tvmr, TERN or .card
+        from .loader import load_program_bytes
+
+        return load_program_bytes(bytes(source), source_name or "program", registry=registry,
+                                  card=(source_name or "").endswith(".card") or None)
     from .asm import assemble
 
     return assemble(source, registry=registry, source_name=source_name)
 
 
-def prepare_program(source: str, role: Optional[str] = None, *, registry: Any = None,
+def prepare_program(source: Union[str, bytes], role: Optional[str] = None, *, registry: Any = None,
                     source_name: Optional[str] = None, require_terminator: bool = True) -> Program:
     """Assemble and verify ``source`` for ``role``; raise :class:`ReloadRejected` when it is not
     a complete, valid program.
@@ -429,11 +434,7 @@ class HotReloader:
         try:
             if st.digest is None:
                 raise ReloadRejected("the file cannot be read (deleted or renamed?)")
-            try:
-                source = st.data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ReloadRejected(f"not UTF-8 text (byte {exc.start})") from None
-            program = prepare_program(source, target.role, registry=self.registry, source_name=str(p),
+            program = prepare_program(st.data, target.role, registry=self.registry, source_name=str(p),
                                       require_terminator=self.require_terminator)
             report = target.swap(program)
         except ReloadRejected as exc:

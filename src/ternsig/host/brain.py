@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, TextIO
 import numpy as np
 
 from ..errors import AssemblyError, HostError, TernsigError
-from ..loader import read_source
+from ..loader import find_program, read_source, resolve_name
 from ..program import Program
 from ..registry import ExtensionRegistry
 from ..vm.interpreter import Interpreter
@@ -87,9 +87,9 @@ class Brain:
         return BankSet(self.state_dir / "banks", width=self.config.bank_width)
 
     def _assemble(self, path: Path) -> Program:
-        from ..asm import assemble
+        from ..loader import load_program_file      # source, .tvmr, TERN or .card
 
-        return assemble(read_source(path, "firmware"), source_name=str(path))
+        return load_program_file(path, "firmware")
 
     def validate_for_role(self, program: Program, role: str, what: str) -> None:
         """Refuse a program that does not validate for its role (layer policy, when available)."""
@@ -101,7 +101,7 @@ class Brain:
 
     def _load_regions(self) -> None:
         for i, decl in enumerate(self.config.regions):
-            path = self.dir / decl.firmware
+            path = find_program(resolve_name(decl.firmware, self.dir))   # "fw" → fw.ternsig|.tvmr|.card
             program = self._assemble(path)
             self.validate_for_role(program, decl.role, f"region {decl.name}")
             interp = Interpreter(program, registry=self.registry)

@@ -35,11 +35,9 @@ class ModelTable:
         return path
 
     def _assemble(self, path: Path):
-        from ..asm import assemble
+        from ..loader import load_program_file      # source, .tvmr, TERN or .card
 
-        from ..loader import read_source
-
-        return assemble(read_source(path, "model firmware"), source_name=str(path))
+        return load_program_file(path, "model firmware")
 
     def load(self, region: "Region", slot: int) -> None:
         program = self._assemble(self._path(region, slot))
