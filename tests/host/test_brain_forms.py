@@ -8,7 +8,7 @@ from ternsig.reload import brain_reloader
 
 from ternsig.host.brain import Brain
 
-from conftest import assert_clean, brain_dir, firmware, hot, make_brain, set_hot
+from tests.host.conftest import assert_clean, brain_dir, firmware, hot, make_brain, set_hot
 
 DOUBLE = firmware("load_input H0\nadd H1, H0, H0\nstore_output H1\nhalt", "H0: i32[1]\nH1: i32[1]")
 TRIPLE = firmware("load_input H0\nadd H1, H0, H0\nadd H1, H1, H0\nstore_output H1\nhalt", "H0: i32[1]\nH1: i32[1]")
