@@ -369,6 +369,18 @@ class BankSet:
         for name, b in self.banks.items():
             atomic_write(self.dir / f"{name}.bank", b.to_bytes(), make_parents=True)
 
+    def to_blobs(self) -> dict[str, bytes]:
+        """Every bank's file bytes by name (for checkpoints)."""
+        return {name: b.to_bytes() for name, b in sorted(self.banks.items())}
+
+    def restore_blobs(self, blobs: dict[str, bytes]) -> None:
+        """Replace every bank with :meth:`to_blobs` output (FormatError on damage, nothing replaced)."""
+        banks = {}
+        for data in blobs.values():
+            b = Bank.from_bytes(data)
+            banks[b.name] = b
+        self.banks = banks
+
     def consolidation_pass(self, tick: int, urgency: int) -> None:
         for b in self.banks.values():
             b.consolidation_pass(tick)

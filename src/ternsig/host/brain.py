@@ -36,7 +36,8 @@ MAX_DEPTH = 4            # nested REGION_FIRE depth
 
 class Brain:
     def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
-                 telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None):
+                 telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None,
+                 checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None):
         self.dir = Path(directory)
         self.registry = registry or ExtensionRegistry.standard()
         if not self.dir.is_dir():
@@ -74,6 +75,11 @@ class Brain:
                                                                        "region": "kernel", "event": "journal",
                                                                        "data": [], "note": text}))
         self._load_regions()
+        from .durable import Durability, policy_for
+
+        #: checkpoints (host/durable.py): restored at boot, taken at tick boundaries and on exit
+        self.durability = Durability(self, checkpoint or policy_for(self.config), **({"clock": clock} if clock else {}))
+        self.dropped: list[str] = []          # what restoring state could not keep (reported, never fatal)
 
     # ---- construction -------------------------------------------------------------------------------
     def _make_store(self):
@@ -147,7 +153,10 @@ class Brain:
             for c in r.machine.cold:
                 if c is not None and c.key:
                     self.store.register(r, c)
-                    self.store.load_if_present(r, c)
+                    try:
+                        self.store.load_if_present(r, c)
+                    except HostError as exc:        # a restart never refuses: report, start fresh
+                        self.dropped.append(f"{r.name}: {exc}")
         self.banks.load_all()
         if self.config.lifecycle_every:
             from ..learning.temperature import enable_usage_tracking
@@ -165,6 +174,11 @@ class Brain:
         res = boot_interp.run_with_host(lambda op, m: self._serve(boot_region, op), fuel=self.config.budget)
         if not res.ok:
             raise HostError(f"boot program failed at pc {res.pc}: {res.message}")
+        rep = self.durability.restore()
+        # a restored checkpoint supersedes the legacy per-file state reported above
+        self.dropped = rep.dropped if rep.checkpoint is not None else self.dropped + rep.dropped
+        for line in rep.lines():
+            self.log_event(boot_region, 6, [rep.tick], note=line)
         self.log_event(boot_region, 0, [len(self.regions)], note="boot complete")
         self.frozen = True
         self.booted = True
@@ -387,6 +401,7 @@ class Brain:
         self.journal.on_tick(self)
         if self.telemetry is not None:
             self.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
+        self.durability.after_tick()
         return result
 
     def _review_temperatures(self) -> None:
@@ -437,4 +452,5 @@ class Brain:
                     self.store.save(r, c)
         self.store.flush()
         self.banks.save_all()
+        self.durability.checkpoint("exit")
         self.events.append({"tick": self.substrate.tick, "region": "kernel", "event": "shutdown", "data": []})

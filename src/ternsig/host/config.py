@@ -15,6 +15,7 @@ topology, one declaration a line::
         bank memory 0=episodic
         budget 100000
         lifecycle every=200 promote=16,64     ; optional: the temperature lifecycle (off by default)
+        checkpoint every=0 seconds=1 keep=3   ; optional: when state is committed (this is the default)
 
 The boot program's ``.program`` then runs once, as layer 1 (phase and level writes, log events,
 thermogram registration); after it halts the topology is frozen.
@@ -55,6 +56,10 @@ class BrainConfig:
     #: temperature lifecycle: review learning regions' weights every N ticks (0 = off)
     lifecycle_every: int = 0
     lifecycle_promote: tuple[int, int] = (16, 64)
+    #: checkpoint policy overrides (``checkpoint every=N seconds=T keep=K``); None = the default
+    checkpoint_every: Optional[int] = None
+    checkpoint_seconds: Optional[float] = None
+    checkpoint_keep: Optional[int] = None
 
 
 def _kv(tokens: list[str], line: int, col0: int) -> dict[str, str]:
@@ -74,6 +79,16 @@ def _int(text: str, line: int, what: str, lo: Optional[int] = None) -> int:
         raise AssemblyError(f"{what} must be an integer, got {text!r}", line, 1) from None
     if lo is not None and v < lo:
         raise AssemblyError(f"{what} must be at least {lo}, got {v}", line, 1)
+    return v
+
+
+def _seconds(text: str, line: int, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise AssemblyError(f"{what} must be a number, got {text!r}", line, 1) from None
+    if not 0 <= v < 1e9:
+        raise AssemblyError(f"{what} must be 0 or more, got {text}", line, 1)
     return v
 
 
@@ -113,6 +128,18 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                     if len(parts) != 2:
                         raise AssemblyError("lifecycle promote=HOT_USES,WARM_USES", lineno, col, source_name)
                     cfg.lifecycle_promote = (_int(parts[0], lineno, "promote", 1), _int(parts[1], lineno, "promote", 1))
+            elif head == "checkpoint" and rest:
+                kv = _kv(rest, lineno, col)
+                for k in kv:
+                    if k not in ("every", "seconds", "keep"):
+                        raise AssemblyError(f"checkpoint: unknown option {k!r} (every=TICKS seconds=S keep=K)",
+                                            lineno, col, source_name)
+                if "every" in kv:
+                    cfg.checkpoint_every = _int(kv["every"], lineno, "checkpoint every", 0)
+                if "seconds" in kv:
+                    cfg.checkpoint_seconds = _seconds(kv["seconds"], lineno, "checkpoint seconds")
+                if "keep" in kv:
+                    cfg.checkpoint_keep = _int(kv["keep"], lineno, "checkpoint keep", 1)
             elif head == "bank_width" and rest:
                 cfg.bank_width = _int(rest[0], lineno, "bank_width", 1)
             elif head == "region" and rest:

@@ -36,6 +36,8 @@ class WeightStore:
             self.tt = TensorThermogram("brain")
         self.registered: dict[str, tuple[int, ...]] = {}
         self.dirty = False
+        #: programs' persist requests (SaveThermo/StoreWeights) so far: a checkpoint trigger
+        self.save_requests = 0
 
     # ---- registration and weights ---------------------------------------------------------------
     def register(self, region: "Region", cold: ColdBuffer) -> None:
@@ -75,6 +77,7 @@ class WeightStore:
     def save(self, region: "Region", cold: ColdBuffer, key: Optional[str] = None) -> None:
         self.tt.store_weights(self._key(region, cold, key), cold, STRENGTH)
         self.dirty = True
+        self.save_requests += 1
 
     def flush(self) -> None:
         if self.dirty or not self.path.exists():

@@ -8,7 +8,7 @@ tick count and neuronal level. Everything is integer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -164,3 +164,47 @@ class Substrate:
         return {"tick": self.tick, "phase": self.phase, "level": self.level, "rest": self.rest,
                 "chemicals": dict(zip(CHEMICALS, self.chemicals)), "convergence": self.convergence,
                 "reward": self.reward, "punish": self.punish, "coherence": list(self.coherence)}
+
+    # ---- checkpoints (the one protocol method pair a substrate implements to be saved) ------------
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to resume: a JSON-like dict whose leaves may be NumPy arrays."""
+        return {"kind": "default", "field_slices": self.field_slices, "field_width": self.field_width,
+                "n_stim": self.n_stim, "chemicals": list(self.chemicals), "retention": list(self.retention),
+                "phase": self.phase, "tick": self.tick, "level": self.level, "rest": self.rest,
+                "convergence": self.convergence, "reward": self.reward, "punish": self.punish,
+                "fields": self.fields.copy(), "field_age": list(self.field_age), "stim": self.stim.copy(),
+                "coherence": list(self.coherence),
+                "coherence_pairs": [[a, b, v] for (a, b), v in sorted(self.coherence_pairs.items())]}
+
+    def restore_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`checkpoint_state` output; HostError when it does not fit this substrate."""
+        try:
+            if state["kind"] != "default":
+                raise ValueError(f"a {state['kind']!r} substrate's state")
+            fields = np.asarray(state["fields"])
+            if fields.shape != self.fields.shape or fields.dtype != np.int32:
+                raise ValueError(f"fields shape {list(fields.shape)}, this substrate has {list(self.fields.shape)}")
+            stim = np.asarray(state["stim"])
+            if stim.shape != self.stim.shape:
+                raise ValueError("stimulation size differs")
+            chems = [max(0, min(255, int(v))) for v in state["chemicals"]]
+            if len(chems) != len(CHEMICALS) or len(state["retention"]) != len(FIELDS) \
+                    or len(state["field_age"]) != len(FIELDS) or len(state["coherence"]) != DIVISIONS:
+                raise ValueError("chemical, field or coherence counts differ")
+            pairs = {(int(a), int(b)): int(v) for a, b, v in state["coherence_pairs"]}
+            scalars = {k: int(state[k]) for k in ("phase", "tick", "level", "convergence", "reward", "punish")}
+            if not 0 <= scalars["phase"] < len(PHASES) or scalars["tick"] < 0:
+                raise ValueError("phase or tick out of range")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HostError(f"substrate state does not fit: {exc}") from None
+        self.fields[...] = fields
+        self.stim[...] = stim
+        self.chemicals = chems
+        self.retention = [int(v) for v in state["retention"]]
+        self.field_age = [int(v) for v in state["field_age"]]
+        self.coherence = [int(v) for v in state["coherence"]]
+        self.coherence_pairs = pairs
+        self.rest = bool(state["rest"])
+        for k, v in scalars.items():
+            setattr(self, k, v)
+

@@ -477,7 +477,11 @@ class Journal:
     def _load(self) -> None:
         if self.path is None:
             raise UsageError("this journal has no file to load")
-        doc = self.parse(self.path.read_bytes())
+        self.load_bytes(self.path.read_bytes())
+
+    def load_bytes(self, data: bytes) -> None:
+        """Replace this journal's contents with :meth:`to_bytes` output (checkpoint restore)."""
+        doc = self.parse(data)
         try:
             self.seq = int(doc["seq"])
             self.last_coherence = doc["last_coherence"]
