@@ -11,7 +11,7 @@ from ternsig.errors import AssemblyError
 from ternsig.host.brain import Brain
 from ternsig.host.durable import CheckpointPolicy
 
-from conftest import brain_dir, firmware, hot
+from tests.host.conftest import brain_dir, firmware, hot
 
 COUNTER = firmware("lifecycle.tick_read H0\nstore_output H0\nhalt", 'H0: i32[1]\nC0: ternary[2, 2] key="r.w"')
 
