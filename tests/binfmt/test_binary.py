@@ -281,12 +281,14 @@ def test_writer_refuses_key_over_255_bytes() -> None:
         serialize(p)
     assert ei.value.offset == 48 + 7
     serialize(Program(registers=[RegisterDef(0x40, "ternary", (1,), key="k" * 255)]))  # the limit
-    # what the reference would have written: a 256-byte key reads back as "no key" (length 0),
-    # a 300-byte one as its first 44 bytes; with a register after it the file is unreadable
-    # (golden binary/bin_long_key)
-    assert deserialize(serialize(p, lossy=True)).registers[0].key is None
+    # what the reference would have written: a length byte of 0 (256 & 0xFF) followed by the 256
+    # key bytes. The reference reads it back as "no key" and ignores the leftover bytes; this
+    # reader refuses a register section its definitions do not fill (docs/deviations.md)
+    e = _err(serialize(p, lossy=True))
+    assert e.message == "1 register definitions end at offset 56 but their section runs to offset 312"
+    assert e.offset == 0x14
     longer = Program(registers=[RegisterDef(0x40, "ternary", (1,), key="k" * 300)])
-    assert deserialize(serialize(longer, lossy=True)).registers[0].key == "k" * 44
+    assert _err(serialize(longer, lossy=True)).message.endswith("but their section runs to offset 356")
 
 
 @pytest.mark.parametrize("prog,match,offset", [
@@ -372,12 +374,16 @@ def test_register_definition_refusals(body: bytes, message: str, offset: int) ->
     assert (e.message, e.offset) == (message, offset)
 
 
-def test_truncated_last_register_reads_like_the_reference() -> None:
-    # flags, ndims and key length missing at the end of the section read as 0 (reference leniency)
-    p = deserialize(_one_reg(b"\x03\x0b\x00"))
-    assert p.registers == [RegisterDef(3, "f32", (), None, False, False)]
-    e = _err(_one_reg(b"\x03\x0b\x00", count=2))  # ...but a second definition finds no id byte
+def test_truncated_last_register_is_refused() -> None:
+    # the reference reads flags, ndims and key length missing at the end of the section as 0;
+    # this reader refuses a definition cut short (docs/deviations.md)
+    e = _err(_one_reg(b"\x03\x0b\x00"))
+    assert (e.message, e.offset) == ("The last of 1 register definitions is cut short by the end of "
+                                     "its section (offset 51)", 51)
+    e = _err(_one_reg(b"\x03\x0b\x00", count=2))  # a second definition finds no id byte first
     assert e.message.startswith("Unexpected end of data in register definition")
+    assert deserialize(_one_reg(b"\x03\x0b\x00\x00\x00\x00")).registers == [
+        RegisterDef(3, "f32", (), None, False, False)]
 
 
 def test_flags_version_and_reserved_are_recorded_not_checked() -> None:
@@ -390,14 +396,20 @@ def test_flags_version_and_reserved_are_recorded_not_checked() -> None:
     assert header_json(h)["flags"] == {"compressed": True, "encrypted": True, "has_metadata": True}
 
 
-def test_sections_may_be_spaced_apart() -> None:
-    # the reader follows the offsets; bytes between sections are allowed (and hashed)
+def test_sections_spaced_apart_are_refused() -> None:
+    # the reference follows the offsets and hashes the bytes between sections; this reader
+    # requires sections that follow each other (docs/deviations.md)
     ext = struct.pack("<HHHH", 2, 1, 0, 0)
     reg = bytes([0, 7, 0, 1, 1, 4, 0, 0])
     ins = Instruction(0, 1, 0xFF, 0xFF).to_bytes()
     body = ext + b"pad" + reg + b"more" + ins
     hdr = TvmrHeader("TVMR", 1, 0, 48, 1, 48 + 11, 1, 48 + 11 + len(reg) + 4, 1, 0)
-    p = deserialize(_refix(hdr.pack() + body))
+    e = _err(_refix(hdr.pack() + body))
+    assert (e.message, e.offset) == ("1 extension entries end at offset 56 but the register "
+                                     "definitions start at offset 59", 0x10)
+    body = ext + reg + ins
+    hdr = TvmrHeader("TVMR", 1, 0, 48, 1, 56, 1, 56 + len(reg), 1, 0)
+    p = deserialize(_refix(hdr.pack() + body))  # the same sections back to back load
     assert [r.ext_id for r in p.requires] == [2] and p.registers[0].shape == (4,)
     assert p.instructions == [Instruction(0, 1, 0xFF, 0xFF)]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-import numpy as np
 import xxhash
 
 from ..errors import UsageError
+from ..kernels.fold import fold
 
 TVMR_MAGIC = b"TVMR"
 TERN_MAGIC = b"TERN"
@@ -42,25 +42,11 @@ _TVMR_HEADER = struct.Struct("<4sHHIIIIIIQ8s")
 # legacy: magic, version, flags, hot/cold/param/shape counts, instr count, reg_def_size, checksum
 _LEGACY_HEADER = struct.Struct("<4sHHBBBBIIQ4s")
 
-_SEED = 0x9E3779B97F4A7C15
-_MULT = 0x85EBCA6B
-_MASK = 0xFFFF_FFFF_FFFF_FFFF
-
-
 def reference_checksum(content: bytes) -> int:
     """The reference's content hash: for each 8-byte little-endian chunk (the last zero-padded),
-    ``h = rotl64(h * 0x85EBCA6B + v, 31)`` from ``h = 0x9E3779B97F4A7C15``.
-
-    Each step depends on the previous one and mixes ring arithmetic with a rotation, so it cannot
-    be vectorised; the loop runs once per 8 bytes of file with the chunks pre-decoded by NumPy.
-    """
-    pad = (-len(content)) % 8
-    words = np.frombuffer(bytes(content) + b"\0" * pad, dtype="<u8").tolist()
-    h = _SEED
-    for v in words:
-        h = (h * _MULT + v) & _MASK
-        h = ((h << 31) | (h >> 33)) & _MASK
-    return h
+    ``h = rotl64(h * 0x85EBCA6B + v, 31)`` from ``h = 0x9E3779B97F4A7C15``
+    (:mod:`ternsig.kernels.fold` holds the interpreted and compiled implementations)."""
+    return fold(content)
 
 
 def xxh64_checksum(content: bytes) -> int:

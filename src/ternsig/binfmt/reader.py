@@ -1,45 +1,75 @@
-"""TVMR v1 and legacy TERN bytes → Program, refusing exactly what the reference refuses.
+"""TVMR v1 and legacy TERN bytes → Program: what the reference refuses, and whole-file checks.
 
-The reference's reader is the specification: the same checks in the same order with the same
-texts (``FormatError.message``), plus a byte offset. Where the reference would panic on a hostile
-file (inverted section ranges slice out of bounds) or try a huge allocation (a register count
-of four billion), this reader raises a FormatError instead. Every count is checked against the
-bytes actually present before anything is built, so no file can make it allocate more than a
-small multiple of its own size or loop longer than its length.
+The reference's reader is the specification for what it refuses: the same checks in the same order
+with the same texts (``FormatError.message``), plus a byte offset. Where the reference would panic
+on a hostile file (inverted section ranges slice out of bounds) or try a huge allocation (a
+register count of four billion), this reader raises a FormatError instead. Every count is checked
+against the bytes actually present before anything is built, so no file can make it allocate more
+than a small multiple of its own size or loop longer than its length.
 
-The reference is lenient in one place, and so is this reader: the flags, ndims and key-length
-bytes of a register definition read as 0 when the definition is cut short by the end of its
-section (only the last definition can be, since the next one then finds no id byte).
+Whole-file checks (stricter than the reference, docs/deviations.md): the reference's checksum
+covers the sections but not the header's offsets and counts, so a flipped count or offset could
+load as a different program. After the reference's own checks pass, this reader also requires the
+layout every writer (the reference's and this engine's) produces: the extension table right after
+the header, each section starting where the previous one ends, the register definitions filling
+their section exactly (count matches size; no definition cut short by the end of its section) and
+the file ending with the last instruction. Any single-bit change of a header field that names
+where or how much then either fails these checks or the checksum, or leaves the program unchanged
+(version, flags, reserved bytes). Legacy TERN files get the same fill checks.
+
+Speed: the header is one ``struct`` unpack, the checksum is the fold kernel
+(:mod:`ternsig.kernels.fold`), instruction words are ``struct.iter_unpack`` rows made into
+:class:`Instruction` tuples without per-word Python code, and ``deserialize`` builds no header
+object.
 """
+
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Union
-
-import numpy as np
 
 from ..errors import FormatError
 from ..isa.encoding import Instruction
 from ..isa.types import dtype_from_typeid
+from ..kernels.fold import fold
 from ..program import Program, RegisterDef, Requirement
 from .layout import (EXT_ENTRY_SIZE, EXT_NAMES, INSTRUCTION_SIZE, LEGACY_DTYPES, LEGACY_HEADER_SIZE,
                      TERN_MAGIC, TVMR_HEADER_SIZE, TVMR_MAGIC, LegacyHeader, TvmrHeader,
-                     match_checksum)
+                     xxh64_checksum)
 
 Header = Union[TvmrHeader, LegacyHeader]
 BytesLike = Union[bytes, bytearray, memoryview]
 
+_TVMR_FIELDS = struct.Struct("<4sHHIIIIIIQ8s")
+_LEGACY_FIELDS = struct.Struct("<4sHHBBBBIIQ4s")
+_WORD = struct.Struct(">HH4B")
+_instruction = partial(tuple.__new__, Instruction)
+_TYPEID_DTYPE = {tid: dtype_from_typeid(tid) for tid in range(0x0200)}
+_DIMS = [struct.Struct(f"<{k}H") for k in range(256)]
+_REG_HEAD = struct.Struct("<BHBB")  # id, TypeId, flags, ndims
+
 
 def read_tvmr(data: BytesLike) -> tuple[Program, Header]:
     """Decode a TVMR v1 file, or a legacy TERN file (detected by its magic), with its header."""
-    data = bytes(data)
+    return _read(data, True)  # type: ignore[return-value]
+
+
+def deserialize(data: BytesLike) -> Program:
+    """The program stored in a TVMR v1 or legacy TERN file (see :func:`read_tvmr`)."""
+    return _read(data, False)  # type: ignore[return-value]
+
+
+def _read(data: BytesLike, with_header: bool) -> Union[Program, tuple[Program, Header]]:
+    if type(data) is not bytes:
+        data = bytes(data)
     if len(data) < 4:
         raise FormatError("Data too short to contain magic bytes", len(data))
     magic = data[:4]
     if magic == TVMR_MAGIC:
-        return _read_v1(data)
+        return _read_v1(data, with_header)
     if magic == TERN_MAGIC:
-        return _read_legacy(data)
+        return _read_legacy(data, with_header)
     try:
         shown = magic.decode("utf-8")
     except UnicodeDecodeError:
@@ -47,129 +77,172 @@ def read_tvmr(data: BytesLike) -> tuple[Program, Header]:
     raise FormatError(f"Unknown magic: {_rust_debug_str(shown)}", 0)
 
 
-def deserialize(data: BytesLike) -> Program:
-    """The program stored in a TVMR v1 or legacy TERN file (see :func:`read_tvmr`)."""
-    return read_tvmr(data)[0]
-
-
 def _rust_debug_str(s: str) -> str:
     return '"' + s.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-def _verify(content: bytes, stored: int, what: str, field_offset: int) -> str:
-    kind, ref = match_checksum(content, stored)
-    if kind is None:
-        raise FormatError(f"{what}: expected {stored:016x}, got {ref:016x}", field_offset)
-    return kind
+def _verify(data: bytes, start: int, end: int, stored: int, what: str, field_offset: int) -> str:
+    """Which checksum kind ``stored`` is for ``data[start:end]``; FormatError if neither."""
+    ref = fold(data, start, end)
+    if ref == stored:
+        return "reference"
+    if xxh64_checksum(data[start:end]) == stored:
+        return "xxhash64"
+    raise FormatError(f"{what}: expected {stored:016x}, got {ref:016x}", field_offset)
 
 
-def _read_v1(data: bytes) -> tuple[Program, TvmrHeader]:
+def _read_v1(data: bytes, with_header: bool) -> Union[Program, tuple[Program, TvmrHeader]]:
     n = len(data)
     if n < TVMR_HEADER_SIZE:
         raise FormatError(f"TVMR header too short: {n} bytes (need {TVMR_HEADER_SIZE})", n)
-    h = TvmrHeader.unpack(data)
-    start = h.ext_table_offset
-    end = h.instr_offset + h.instr_count * INSTRUCTION_SIZE
+    fields = _TVMR_FIELDS.unpack_from(data, 0)
+    _, _, _, start, ext_n, reg_start, reg_n, ins_off, ins_n, stored, _ = fields
+    end = ins_off + ins_n * INSTRUCTION_SIZE
     if end > n:
         raise FormatError(f"Data too short: need {end} bytes, have {n}", n)
     if start > end:  # the reference panics slicing [start..end]
         raise FormatError(f"Extension table offset {start} lies past the end of the instructions "
                           f"({end})", 0x08)
-    kind = _verify(data[start:end], h.checksum, "Checksum mismatch", 0x20)
-    h = TvmrHeader.unpack(data, kind)
+    kind = _verify(data, start, end, stored, "Checksum mismatch", 0x20)
 
-    ext_end = start + h.ext_table_count * EXT_ENTRY_SIZE
+    ext_end = start + ext_n * EXT_ENTRY_SIZE
     if ext_end > n:
         raise FormatError("Extension table exceeds data bounds", 0x0C)
-    ids = np.frombuffer(data, dtype="<u2", count=h.ext_table_count * 4, offset=start)[::4].tolist() \
-        if h.ext_table_count else []
-    requires = [Requirement(EXT_NAMES.get(i, "unknown"), i) for i in ids]
-
-    reg_start, reg_end = h.reg_defs_offset, h.instr_offset
-    if reg_end > n:  # unreachable after the content check; kept as the reference has it
-        raise FormatError("Register definitions exceed data bounds", 0x18)
-    if reg_start > reg_end:  # the reference panics slicing [reg_start..reg_end]
+    requires = [Requirement(EXT_NAMES.get(i, "unknown"), i)
+                for i in struct.unpack_from(f"<{ext_n * 4}H", data, start)[::4]] if ext_n else []
+    # the register section ends at the instructions, and ins_off <= end <= n: the reference's
+    # "Register definitions exceed data bounds" cannot happen here
+    if reg_start > ins_off:  # the reference panics slicing [reg_start..ins_off]
         raise FormatError(f"Register definitions offset {reg_start} lies past the instruction "
-                          f"offset {reg_end}", 0x10)
-    registers = _register_defs(data, reg_start, reg_end, h.reg_defs_count, legacy=False)
-    instructions = _words(data, h.instr_offset, h.instr_count)
-    return Program(instructions=instructions, registers=registers, requires=requires), h
+                          f"offset {ins_off}", 0x10)
+    registers, reg_end = _register_defs(data, reg_start, ins_off, reg_n, legacy=False)
+
+    # whole-file layout (stricter than the reference; see the module docstring)
+    if start != TVMR_HEADER_SIZE:
+        raise FormatError(f"Extension table starts at offset {start}, not right after the "
+                          f"{TVMR_HEADER_SIZE}-byte header", 0x08)
+    if reg_start != ext_end:
+        raise FormatError(f"{ext_n} extension entries end at offset {ext_end} but the register "
+                          f"definitions start at offset {reg_start}", 0x10)
+    _check_filled(reg_end, ins_off, reg_n, 0x14)
+    if end != n:
+        raise FormatError(f"{n - end} bytes after the last instruction (the instructions end at "
+                          f"offset {end})", end)
+
+    program = Program(_words(data, ins_off, end), registers, requires)
+    if not with_header:
+        return program
+    return program, TvmrHeader(fields[0].decode("latin-1"), *fields[1:], kind)
 
 
-def _read_legacy(data: bytes) -> tuple[Program, LegacyHeader]:
+def _read_legacy(data: bytes, with_header: bool) -> Union[Program, tuple[Program, LegacyHeader]]:
     n = len(data)
     if n < LEGACY_HEADER_SIZE:
         raise FormatError(f"Legacy header too short: {n} bytes", n)
-    h = LegacyHeader.unpack(data)
+    fields = _LEGACY_FIELDS.unpack_from(data, 0)
+    _, version, _, hot, cold, param, shape, ins_n, reg_size, stored, _ = fields
     start = LEGACY_HEADER_SIZE
-    reg_end = start + h.reg_def_size
-    end = reg_end + h.instr_count * INSTRUCTION_SIZE
+    reg_end = start + reg_size
+    end = reg_end + ins_n * INSTRUCTION_SIZE
     if end > n:
         raise FormatError(f"Data too short: need {end} bytes, have {n}", n)
-    kind = _verify(data[start:end], h.checksum, "Legacy checksum mismatch", 20)
-    h = LegacyHeader.unpack(data, kind)
-    registers = _register_defs(data, start, reg_end, h.register_count, legacy=True)
-    instructions = _words(data, reg_end, h.instr_count)
-    return Program(instructions=instructions, registers=registers, version=h.version), h
+    kind = _verify(data, start, end, stored, "Legacy checksum mismatch", 20)
+    count = hot + cold + param + shape
+    registers, stop = _register_defs(data, start, reg_end, count, legacy=True)
+    _check_filled(stop, reg_end, count, 8)
+    if end != n:
+        raise FormatError(f"{n - end} bytes after the last instruction (the instructions end at "
+                          f"offset {end})", end)
+    program = Program(_words(data, reg_end, end), registers, [], version=version)
+    if not with_header:
+        return program
+    return program, LegacyHeader(fields[0].decode("latin-1"), *fields[1:], kind)
 
 
-def _words(data: bytes, offset: int, count: int) -> list[Instruction]:
-    """``count`` 8-byte words at ``offset`` (bounds already checked by the caller)."""
-    if count == 0:
+def _check_filled(stop: int, limit: int, count: int, field_offset: int) -> None:
+    """The register definitions, read up to ``stop``, must fill their section up to ``limit``."""
+    if stop > limit:  # the reference reads missing trailing fields of the last definition as 0
+        raise FormatError(f"The last of {count} register definitions is cut short by the end of "
+                          f"its section (offset {limit})", limit)
+    if stop < limit:
+        raise FormatError(f"{count} register definitions end at offset {stop} but their section "
+                          f"runs to offset {limit}", field_offset)
+
+
+def _words(data: bytes, start: int, end: int) -> list[Instruction]:
+    """The 8-byte words of ``data[start:end]`` (bounds already checked by the caller)."""
+    if start == end:
         return []
-    w = np.frombuffer(data, dtype=np.uint8, count=count * INSTRUCTION_SIZE, offset=offset)
-    w = w.reshape(count, INSTRUCTION_SIZE).astype(np.int64)
-    ext = (w[:, 0] << 8) | w[:, 1]
-    op = (w[:, 2] << 8) | w[:, 3]
-    return [Instruction(*row) for row in np.column_stack((ext, op, w[:, 4:])).tolist()]
+    return list(map(_instruction, _WORD.iter_unpack(memoryview(data)[start:end])))
 
 
-def _register_defs(data: bytes, base: int, limit: int, count: int, *, legacy: bool) -> list[RegisterDef]:
-    """``count`` register definitions from ``data[base:limit]``.
+def _register_defs(data: bytes, base: int, limit: int, count: int, *,
+                   legacy: bool) -> tuple[list[RegisterDef], int]:
+    """``count`` register definitions from ``data[base:limit]`` and the offset where they end.
 
     Every definition consumes at least 5 bytes or fails, so the loop ends within
-    ``(limit - base) / 5 + 1`` rounds whatever ``count`` says.
+    ``(limit - base) / 5 + 1`` rounds whatever ``count`` says. Like the reference, flags, ndims
+    and key length missing at the end of the section read as 0; the returned end offset then
+    lies past ``limit`` (the caller refuses that).
     """
-    sec = data[base:limit]
-    n = len(sec)
-    pos = 0
+    pos = base
     out: list[RegisterDef] = []
+    append = out.append
+    head = _REG_HEAD.unpack_from
+    typeid_dtype = _TYPEID_DTYPE
+    dims = _DIMS
     for _ in range(count):
-        if pos >= n:
-            raise FormatError(f"Unexpected end of data in {'legacy ' if legacy else ''}register "
-                              f"definition ({len(out)} of {count} read)", base + min(pos, n))
-        reg = sec[pos]
-        pos += 1
-        if legacy:
-            code = sec[pos] if pos < n else None
-            if code is None or code >= len(LEGACY_DTYPES):
-                raise FormatError(f"Invalid legacy dtype at offset {pos}", base + min(pos, n))
-            dtype = LEGACY_DTYPES[code]
-            pos += 1
+        if not legacy and pos + 5 <= limit:  # the whole fixed part is present: one unpack
+            reg, tid, flags, ndims = head(data, pos)
+            dtype = typeid_dtype.get(tid) or dtype_from_typeid(tid)
+            pos += 5
         else:
-            if pos + 2 > n:
-                raise FormatError(f"Unexpected end of data reading TypeId at offset {pos}", base + pos)
-            dtype = dtype_from_typeid(sec[pos] | (sec[pos + 1] << 8))
-            pos += 2
-        flags = sec[pos] if pos < n else 0
-        ndims = sec[pos + 1] if pos + 1 < n else 0
-        pos += 2
-        if ndims and pos + 2 * ndims > n:
-            raise FormatError("Unexpected end of data reading dimensions", base + min(pos, n))
-        shape = struct.unpack_from(f"<{ndims}H", sec, pos) if ndims else ()
-        pos += 2 * ndims
-        key_len = sec[pos] if pos < n else 0
+            reg, dtype, flags, ndims, pos = _fixed_part(data, pos, base, limit, legacy, len(out), count)
+        if ndims:
+            if pos + 2 * ndims > limit:
+                raise FormatError("Unexpected end of data reading dimensions", min(pos, limit))
+            shape = dims[ndims].unpack_from(data, pos)
+            pos += 2 * ndims
+        else:
+            shape = ()
+        key_len = data[pos] if pos < limit else 0
         pos += 1
         key = None
         if key_len:
-            if pos + key_len > n:
-                raise FormatError("Unexpected end of data reading thermogram key", base + min(pos, n))
+            if pos + key_len > limit:
+                raise FormatError("Unexpected end of data reading thermogram key", min(pos, limit))
             try:
-                key = sec[pos:pos + key_len].decode("utf-8")
+                key = data[pos:pos + key_len].decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
-                                  base + pos + exc.start) from None
+                                  pos + exc.start) from None
             pos += key_len
-        out.append(RegisterDef(reg=reg, dtype=dtype, shape=tuple(shape), key=key,
-                               frozen=bool(flags & 2), allocated=bool(flags & 1)))
-    return out
+        append(RegisterDef(reg, dtype, shape, key, flags & 2 != 0, flags & 1 != 0))
+    return out, pos
+
+
+def _fixed_part(data: bytes, pos: int, base: int, limit: int, legacy: bool, done: int,
+                count: int) -> tuple[int, str, int, int, int]:
+    """Register id, dtype, flags and ndims of a legacy definition or of one near the end of its
+    section, read byte by byte with the reference's errors and leniency; and the next offset."""
+    if pos >= limit:
+        raise FormatError(f"Unexpected end of data in {'legacy ' if legacy else ''}register "
+                          f"definition ({done} of {count} read)", min(pos, limit))
+    reg = data[pos]
+    if legacy:
+        code = data[pos + 1] if pos + 1 < limit else None
+        if code is None or code >= len(LEGACY_DTYPES):
+            raise FormatError(f"Invalid legacy dtype at offset {pos + 1 - base}", min(pos + 1, limit))
+        dtype = LEGACY_DTYPES[code]
+        pos += 2
+    else:
+        if pos + 3 > limit:
+            raise FormatError(f"Unexpected end of data reading TypeId at offset {pos + 1 - base}",
+                              pos + 1)
+        dtype = dtype_from_typeid(data[pos + 1] | (data[pos + 2] << 8))
+        pos += 3
+    if pos + 2 <= limit:
+        flags, ndims = data[pos], data[pos + 1]
+    else:
+        flags, ndims = (data[pos] if pos < limit else 0), 0
+    return reg, dtype, flags, ndims, pos + 2

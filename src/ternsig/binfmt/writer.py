@@ -5,6 +5,11 @@ The reference casts dims ``as u16`` and key lengths ``as u8`` without checking, 
 rejects. This writer refuses both (and every other value its field cannot hold) with a
 FormatError whose offset is where the field would have been written. ``lossy=True`` reproduces
 the reference's truncating bytes exactly; it exists only to compare against the reference.
+
+Speed: a program whose every field fits is packed by one fast pass (one ``struct`` call per
+register definition and per instruction word, the checksum by the fold kernel). Anything that
+pass cannot pack falls back to the checking pass below, which raises the precise FormatError (or,
+with ``lossy``, truncates like the reference); both passes give the same bytes.
 """
 from __future__ import annotations
 
@@ -21,6 +26,38 @@ from .layout import (EXT_ENTRY_SIZE, INSTRUCTION_SIZE, TVMR_HEADER_SIZE, TVMR_MA
                      U32_MAX, TvmrHeader, checksum_of)
 
 _EXT_ENTRY = struct.Struct("<HHHH")
+_WORD = struct.Struct(">HH4B")
+_HEADER = struct.Struct("<4sHHIIIIIIQ8s")
+_TYPEID = {name: int(tid) for name, (tid, _) in DTYPES.items()}
+#: ``[id][TypeId][flags][ndims][dims...][keylen]`` for each ndims
+_REG_HEAD = [struct.Struct(f"<BHBB{k}HB") for k in range(256)]
+
+
+class _Unpackable(Exception):
+    """The fast pass met a field it cannot pack; the checking pass will say which."""
+
+
+def _fast_sections(program: Program) -> tuple[bytes, bytes, bytes]:
+    """Extension table, register definitions and words of a program whose fields all fit."""
+    try:
+        ext_pack = _EXT_ENTRY.pack
+        ext = b"".join([ext_pack(r.ext_id, 1, 0, 0) for r in program.requires])
+        typeid = _TYPEID
+        parts = []
+        for rd in program.registers:
+            shape = rd.shape
+            key = rd.key.encode("utf-8") if rd.key else b""
+            if len(key) > 0xFF or len(shape) > 0xFF:
+                raise _Unpackable
+            parts.append(_REG_HEAD[len(shape)].pack(rd.reg, typeid[rd.dtype],
+                                                    (1 if rd.allocated else 0) | (2 if rd.frozen else 0),
+                                                    len(shape), *shape, len(key)))
+            parts.append(key)
+        word = _WORD.pack
+        words = b"".join([word(*ins) for ins in program.instructions])
+    except (struct.error, KeyError, TypeError, ValueError, AttributeError, _Unpackable):
+        raise _Unpackable from None
+    return ext, b"".join(parts), words
 
 
 def _ext_table(requires: Sequence[Requirement]) -> bytes:
@@ -92,24 +129,39 @@ def _instruction_words(instructions: Sequence[Instruction], at: int) -> bytes:
     return words.tobytes()
 
 
-def serialize_with_header(program: Program, checksum: str = "reference", *,
-                          lossy: bool = False) -> tuple[bytes, TvmrHeader]:
-    """The file bytes and the header written into them."""
+def _checked_sections(program: Program, lossy: bool) -> tuple[bytes, bytes, bytes]:
+    """The same sections as :func:`_fast_sections`, refusing (or truncating) what does not fit."""
     ext = _ext_table(program.requires)
     regs = bytearray()
     reg_off = TVMR_HEADER_SIZE + len(ext)
     for rd in program.registers:
         regs += _register_def(rd, reg_off + len(regs), lossy)
+    words = _instruction_words(program.instructions, reg_off + len(regs))
+    return ext, bytes(regs), words
+
+
+def _serialize(program: Program, checksum: str, lossy: bool) -> tuple[bytes, tuple]:
+    """The file bytes and the header fields written into them."""
+    try:
+        ext, regs, words = _fast_sections(program)
+    except _Unpackable:
+        ext, regs, words = _checked_sections(program, lossy)
+    reg_off = TVMR_HEADER_SIZE + len(ext)
     instr_off = reg_off + len(regs)
-    words = _instruction_words(program.instructions, instr_off)
-    if instr_off > U32_MAX or max(len(program.requires), len(program.registers),
-                                  len(program.instructions)) > U32_MAX:
+    counts = (len(program.requires), len(program.registers), len(program.instructions))
+    if instr_off > U32_MAX or max(counts) > U32_MAX:
         raise FormatError("program too large for TVMR v1 (offsets and counts are u32)", 0)
-    content = ext + bytes(regs) + words
-    header = TvmrHeader(TVMR_MAGIC.decode(), TVMR_VERSION, 0, TVMR_HEADER_SIZE, len(program.requires),
-                        reg_off, len(program.registers), instr_off, len(program.instructions),
-                        checksum_of(content, checksum), b"\0" * 8, checksum)
-    return header.pack() + content, header
+    content = ext + regs + words
+    fields = (TVMR_MAGIC, TVMR_VERSION, 0, TVMR_HEADER_SIZE, counts[0], reg_off, counts[1], instr_off,
+              counts[2], checksum_of(content, checksum), b"\0" * 8)
+    return _HEADER.pack(*fields) + content, fields
+
+
+def serialize_with_header(program: Program, checksum: str = "reference", *,
+                          lossy: bool = False) -> tuple[bytes, TvmrHeader]:
+    """The file bytes and the header written into them."""
+    data, fields = _serialize(program, checksum, lossy)
+    return data, TvmrHeader(TVMR_MAGIC.decode(), *fields[1:], checksum)
 
 
 def serialize(program: Program, checksum: str = "reference", *, lossy: bool = False) -> bytes:
@@ -118,4 +170,4 @@ def serialize(program: Program, checksum: str = "reference", *, lossy: bool = Fa
     ``checksum="reference"`` (default) writes the reference's hash, so the reference can load
     the file; ``"xxhash64"`` writes a real XXH64 (seed 0), which only this engine reads.
     """
-    return serialize_with_header(program, checksum, lossy=lossy)[0]
+    return _serialize(program, checksum, lossy)[0]
