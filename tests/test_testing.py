@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ternsig.host.domainops import DomainOp
+from ternsig.vm.domainops import DomainOp
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program, RegisterDef
 from ternsig.testing import (ERROR, FAILED, PASSED, describe, run_test_files, run_test_program,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ternsig.extensions.learning import TABLE, ChlPhase, LearningState
-from ternsig.host.domainops import make
+from ternsig.vm.domainops import make
 from ternsig.isa.encoding import Instruction as I
 from ternsig.registry import ExtensionRegistry
 from ternsig.vm.results import Status

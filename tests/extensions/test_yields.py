@@ -12,7 +12,7 @@ from typing import Any, Optional
 import numpy as np
 import pytest
 
-from ternsig.host.domainops import DomainOp
+from ternsig.vm.domainops import DomainOp
 from ternsig.isa.encoding import Instruction
 from ternsig.isa.spec import Layer
 from ternsig.program import Program

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ternsig.errors import Trap
-from ternsig.host.domainops import make
+from ternsig.vm.domainops import make
 from ternsig.isa.encoding import Instruction as I
 from ternsig.isa.spec import ExtensionTable, Layer
 from ternsig.program import Program, RegisterDef

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from ..errors import UsageError
-from ..host.domainops import OPS
+from ..vm.domainops import OPS
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import Machine
 

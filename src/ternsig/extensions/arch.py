@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ExecFault, PanicFault
-from ..host.domainops import make
+from ..vm.domainops import make
 from ..isa.spec import ExtensionTable, Layer
 from ..kernels import matmul as mm
 from ..kernels import structure as st

@@ -17,7 +17,7 @@ from typing import Optional, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..errors import ExecFault
-from ..host.domainops import OPS
+from ..vm.domainops import OPS
 from ..intmath import wrap_i32
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer, Machine

@@ -21,7 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import ExecFault
-from ..host.domainops import make
+from ..vm.domainops import make
 from ..intmath import I32_MAX, I32_MIN, sat_i32, sat_i32_arr, tdiv, tdiv_arr, wrap_i32
 from ..isa.spec import ExtensionTable, Layer
 from ..learning.babble import apply_babble, decay_babble_scale

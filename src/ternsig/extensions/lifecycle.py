@@ -11,7 +11,7 @@ event log, rest/consolidation requests and coherence are runtime.
 """
 from __future__ import annotations
 
-from ..host.domainops import OPS
+from ..vm.domainops import OPS
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import Machine
 from ._yielding import Row, declare_yields

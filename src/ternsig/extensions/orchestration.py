@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ExecFault
-from ..host.domainops import OPS
+from ..vm.domainops import OPS
 from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import HotBuffer, Machine
 from ._yielding import Row, declare_yields

@@ -116,7 +116,7 @@ def rope_table() -> tuple[np.ndarray, np.ndarray]:
     """(sin, cos) × 256 as i32, 1024 entries: angle = i·0.0005 in f32, trig in f32, truncated.
 
     The f32 trig is taken as the double-precision value rounded to f32 (what a correctly rounded
-    ``sinf``/``cosf`` returns); tests/test_ext_tensor.py checks it against the golden table.
+    ``sinf``/``cosf`` returns); tests/extensions/test_tensor.py checks it against the golden table.
     """
     global _ROPE
     if _ROPE is None:

@@ -36,7 +36,7 @@ _I32 = np.int32
 # Fast paths. Registers of at most SMALL elements are computed with Python ints and stored as
 # tuples (HotBuffer.of_ints): below that size one NumPy call (~1 µs) costs more than the whole
 # Python computation. Each fast path is the NumPy formulation below it, element for element
-# (tests/test_perf_equivalence.py compares them over random values and the i32 limits).
+# (tests/vm/test_fast_paths.py compares them over random values and the i32 limits).
 
 
 def _src(m, b: int) -> HotBuffer:
