@@ -11,7 +11,7 @@ from ternsig.signal import ZERO, Signal
 from ternsig.thermo import (ConsolidatedEntry, ConsolidationPolicy, ConsolidationTrigger, Delta, DeltaType,
                             PlasticityRule, Signals, ThermalConfig, ThermalState, Thermogram, ThermoError,
                             Timestamp, UpdatePolicy)
-from ternsig.thermo.bridge import TensorThermogram, temps_key
+from ternsig.host.tensor_thermogram import TensorThermogram, temps_key
 from ternsig.thermo.rules import USIZE_MAX
 from ternsig.thermo.signals import sig_add, sig_decayed, sig_scale, F32
 from ternsig.vm.state import ColdBuffer, Machine

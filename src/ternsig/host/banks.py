@@ -19,11 +19,10 @@ import xxhash
 from ..atomicio import atomic_write
 from ..errors import FormatError, HostError
 from ..intmath import tdiv_arr, wrap_i32
-from .fulfil import handles
+from .handlers import BrainView, HandlerTable
 from .regio import read_hot, write_prefix, write_vector
 
 if TYPE_CHECKING:
-    from .brain import Brain
     from .region import Region
 
 EDGE_TYPES = {0: "IsA", 1: "HasA", 2: "PartOf", 3: "RelatedTo", 4: "SimilarTo", 5: "Causes", 6: "Precedes",
@@ -390,6 +389,10 @@ class BankSet:
 
 # ---- fulfilment -----------------------------------------------------------------------------------------
 
+#: the bank DomainOps; host/fulfil.py merges them into its table
+HANDLERS = HandlerTable()
+handles = HANDLERS.handles
+
 def _id_from(m, op: str, reg: int, at: int = 0) -> int:
     data = read_hot(m, op, reg)
     if len(data) < at + 2:
@@ -402,7 +405,7 @@ def _pair(entry_id: int) -> list[int]:
 
 
 @handles("BankQuery")
-def _bank_query(b: "Brain", r: "Region", op):
+def _bank_query(b: BrainView, r: "Region", op):
     bank = b.banks.for_slot(r, op.bank_slot, "BankQuery")
     hits = bank.query(read_hot(r.machine, "BankQuery", op.source), op.top_k)
     out = [len(hits)]

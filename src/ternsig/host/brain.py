@@ -83,7 +83,7 @@ class Brain:
 
     # ---- construction -------------------------------------------------------------------------------
     def _make_store(self):
-        from .store import WeightStore
+        from .weight_store import WeightStore
 
         return WeightStore(self.state_dir / "thermo")
 

@@ -8,35 +8,28 @@ refused with a clear error.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import HostError
 from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, make_reg, reg_name
 from ..vm.state import ColdBuffer, HotBuffer
+from .banks import HANDLERS as BANK_HANDLERS
+from .handlers import BrainView, Fulfil, HandlerTable
 from .regio import cold_buffer, read_hot, read_scalar, write_prefix, write_vector
 from .region import STATUS_IDLE
 from .substrate import CHEMICALS
 
 if TYPE_CHECKING:
-    from .brain import Brain
     from .region import Region
 
-Fulfil = Callable[["Brain", "Region", Any], None]
-HANDLERS: dict[str, Fulfil] = {}
+#: every DomainOp this host fulfils: this module's handlers plus the bank's (merged at the end)
+HANDLERS = HandlerTable()
+handles = HANDLERS.handles
 
 
-def handles(*names: str) -> Callable[[Fulfil], Fulfil]:
-    def deco(fn: Fulfil) -> Fulfil:
-        for n in names:
-            HANDLERS[n] = fn
-        return fn
-
-    return deco
-
-
-def fulfil(brain: "Brain", region: "Region", op: Any) -> None:
+def fulfil(brain: BrainView, region: "Region", op: Any) -> None:
     fn = HANDLERS.get(op.op_name)
     if fn is None:
         raise HostError(f"{op.op_name}: this host does not fulfil it")
@@ -522,4 +515,6 @@ def _free_register(b, r, op):
     r.dyn_allocated.discard(reg)
 
 
-__all__ = ["HANDLERS", "fulfil", "handles", "CHEMICALS"]
+HANDLERS.include(BANK_HANDLERS)
+
+__all__ = ["HANDLERS", "Fulfil", "fulfil", "handles", "CHEMICALS"]

@@ -16,15 +16,16 @@ from ..errors import HostError, TernsigError
 from ..vm.interpreter import Interpreter
 from .regio import read_hot
 
+from .handlers import BrainView
+
 if TYPE_CHECKING:
-    from .brain import Brain
     from .region import Region
 
 ORCHESTRATION_EXT = 0x0007
 
 
 class ModelTable:
-    def __init__(self, brain: "Brain"):
+    def __init__(self, brain: BrainView):
         self.brain = brain
         self.loaded: dict[tuple[int, int], Interpreter] = {}
 

@@ -19,14 +19,14 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from ..signal import Signal
+from ..thermo.chain import Delta, DeltaType
+from ..thermo.model import ConsolidationResult, Thermogram
+from ..thermo.rules import PlasticityRule, ThermalConfig
+from ..thermo.signals import Signals
+from ..thermo.store import load as load_file
+from ..thermo.store import save as save_file
+from ..thermo.timestamp import Timestamp
 from ..vm.state import ColdBuffer, Machine
-from .chain import Delta, DeltaType
-from .model import ConsolidationResult, Thermogram
-from .rules import PlasticityRule, ThermalConfig
-from .signals import Signals
-from .store import load as load_file
-from .store import save as save_file
-from .timestamp import Timestamp
 
 SOURCE = "tensor_isa"
 TEMPS_SUFFIX = "@temperatures"

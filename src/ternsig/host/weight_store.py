@@ -1,7 +1,7 @@
 """The brain's weight store: thermograms keyed by the `.registers` keys, plus checkpoints.
 
 All keyed cold registers of a brain live in one thermogram (``weights.thermo``) through the
-:class:`~ternsig.thermo.bridge.TensorThermogram` bridge, temperatures included. Saves go to the
+:class:`~ternsig.host.tensor_thermogram.TensorThermogram` bridge, temperatures included. Saves go to the
 in-memory thermogram and reach the disk atomically on :meth:`flush` (the brain flushes
 periodically and on exit). Checkpoints (anti-devolve) are one small `.thermo` file per register,
 written atomically. A damaged file is reported, never half-loaded, never overwritten.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..errors import FormatError, HostError
 from ..signal import Signal
-from ..thermo.bridge import TensorThermogram
+from .tensor_thermogram import TensorThermogram
 from ..vm.state import ColdBuffer
 
 if TYPE_CHECKING:

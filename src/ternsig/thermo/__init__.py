@@ -1,8 +1,8 @@
 """Thermograms: persistent weight memory with a hot/warm/cool/cold temperature lifecycle.
 
 ``model`` holds the in-memory thermogram (the crate ``thermogram`` 1.0.0's semantics), ``format``
-the `.thermo` v1 codec, ``store`` crash-safe persistence, ``bridge`` the link to a machine's cold
-registers (ternsig's ``TensorThermogram``).
+the `.thermo` v1 codec, ``store`` crash-safe persistence. The link to a machine's cold registers
+(ternsig's ``TensorThermogram``) is :mod:`ternsig.host.tensor_thermogram`: thermo/ knows no VM types.
 """
 from .chain import Delta, DeltaMetadata, DeltaType, HashChain, ThermoError
 from .format import Header, decode, encode, load_bytes
