@@ -62,7 +62,13 @@ def _compile() -> Optional[_Kernel]:
         from . import fold_jit
     except ImportError:  # pragma: no cover - numba is a dependency; kept for minimal installs
         return None
-    return fold_jit.fold
+    jit = fold_jit.fold_bytes
+    seed, mult = np.uint64(SEED), np.uint64(MULT)  # typed once: a Python int above 2**63 is slow to type
+
+    def kernel(buf: bytes, start: int, end: int) -> int:
+        return int(jit(buf, start, end, seed, mult))
+
+    return kernel
 
 
 def compiled_kernel() -> Optional[_Kernel]:

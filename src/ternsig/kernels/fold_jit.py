@@ -9,15 +9,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .fold import MULT, SEED
-
 _u64 = np.uint64
 
 
 @numba.njit(cache=True, nogil=True)
-def _fold_bytes(buf: bytes, start: int, end: int) -> np.uint64:  # pragma: no cover - compiled
-    h = _u64(SEED)
-    mult = _u64(MULT)
+def fold_bytes(buf: bytes, start: int, end: int, seed: np.uint64,
+               mult_: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """The fold of ``buf[start:end]`` (a bytes or bytearray) from ``seed``."""
+    h = _u64(seed)
+    mult = _u64(mult_)
     i = start
     full_end = start + ((end - start) // 8) * 8
     while i < full_end:
@@ -36,7 +36,3 @@ def _fold_bytes(buf: bytes, start: int, end: int) -> np.uint64:  # pragma: no co
         h = (x << _u64(31)) | (x >> _u64(33))
     return h
 
-
-def fold(buf: bytes, start: int, end: int) -> int:
-    """The fold of ``buf[start:end]`` (``buf`` a bytes or bytearray)."""
-    return int(_fold_bytes(buf, start, end))
