@@ -49,9 +49,15 @@ class _Plan:
 
 
 _PLANS: dict[tuple[Operand, ...], _Plan] = {}
+#: plans by the identity of the layout tuple (hashing a tuple of dataclasses costs ~1 us a line);
+#: each entry keeps its layout alive, so an id is never reused while it is in the table
+_PLANS_BY_ID: dict[int, tuple[tuple[Operand, ...], _Plan]] = {}
 
 
 def plan(layout: tuple[Operand, ...]) -> _Plan:
+    hit = _PLANS_BY_ID.get(id(layout))
+    if hit is not None and hit[0] is layout:
+        return hit[1]
     p = _PLANS.get(layout)
     if p is None:
         base = [0, 0, 0, 0]
@@ -67,6 +73,9 @@ def plan(layout: tuple[Operand, ...]) -> _Plan:
                 required = i + 1
         p = _Plan(tuple(fields), (base[0], base[1], base[2], base[3]), required)
         _PLANS[layout] = p
+    if len(_PLANS_BY_ID) > 4096:  # tables built over and over (tests, reloads): start afresh
+        _PLANS_BY_ID.clear()
+    _PLANS_BY_ID[id(layout)] = (layout, p)
     return p
 
 
