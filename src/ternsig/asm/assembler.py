@@ -117,10 +117,11 @@ class Assembler:
                 self._label(c)
             else:
                 ins, uses = self.instruction(c)
-                idx = len(self.prog.instructions)
+                if uses:
+                    idx = len(self.prog.instructions)
+                    self.fixups.extend((idx, slot, use, number) for slot, use in uses)
                 self.prog.instructions.append(ins)
                 self.prog.lines.append(number)
-                self.fixups.extend((idx, slot, use, number) for slot, use in uses)
         self.line = len(lines)
         if section == "projection":
             self._finish_projection()
@@ -343,7 +344,7 @@ class Assembler:
         toks = split_commas(rest)
         name = mnem.text.lower()
         uses: list[tuple[str, LabelUse]] = []
-        spec = CORE.lookup(name)
+        spec = _CORE_MNEMONICS.get(name)
         if spec is not None:
             ops = encode_layout(spec.layout, toks, mnem, self.line, uses)
             return Instruction(0, spec.opcode, *ops), uses
@@ -437,6 +438,7 @@ class Assembler:
 
 
 _STANDARD_ID_SET = frozenset(STANDARD_IDS.values())
+_CORE_MNEMONICS = CORE.by_mnemonic  # lower-case mnemonic -> spec (CORE.lookup without its lower())
 
 
 def _raw_opcode(text: str) -> Optional[int]:

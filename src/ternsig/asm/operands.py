@@ -46,6 +46,7 @@ class _Plan:
     fields: tuple[Operand, ...]        # operands written in sources, in order
     base: tuple[int, int, int, int]    # bytes before any operand: fixed bytes, zeros elsewhere
     required: int                      # how many leading fields have no default
+    reg_slots: Optional[tuple[int, ...]] = None  # byte indexes, when every field is a register
 
 
 _PLANS: dict[tuple[Operand, ...], _Plan] = {}
@@ -71,7 +72,9 @@ def plan(layout: tuple[Operand, ...]) -> _Plan:
         for i, op in enumerate(fields):
             if not op.optional:
                 required = i + 1
-        p = _Plan(tuple(fields), (base[0], base[1], base[2], base[3]), required)
+        reg_slots = tuple(SLOT_INDEX[op.slot] for op in fields) \
+            if all(op.kind == "reg" and op.slot in SLOT_INDEX for op in fields) else None
+        p = _Plan(tuple(fields), (base[0], base[1], base[2], base[3]), required, reg_slots)
         _PLANS[layout] = p
     if len(_PLANS_BY_ID) > 4096:  # tables built over and over (tests, reloads): start afresh
         _PLANS_BY_ID.clear()
@@ -154,8 +157,17 @@ def encode_layout(layout: tuple[Operand, ...], toks: Sequence[Tok], mnem: Tok, l
         raise fail(f"Too many operands for {mnem.text}: it takes {'no' if n == 0 else 'at most ' + str(n)} "
                    f"operand{'s' if n != 1 else ''}", line, extra.col)
     out = list(p.base)
+    if p.reg_slots is not None and len(toks) == len(p.reg_slots):
+        # every field a register in a single-byte slot, all given: the common forward-op line
+        for slot, tok in zip(p.reg_slots, toks):
+            r = parse_register(tok.text) if tok.text else None
+            if r is None:
+                raise fail(f"Invalid register: {tok.text}", line, tok.col)
+            out[slot] = r
+        return out
+    ntoks = len(toks)
     for i, op in enumerate(p.fields):
-        if i >= len(toks):
+        if i >= ntoks:
             if op.default is None:
                 col = toks[-1].end + 1 if toks else mnem.end + 1
                 raise fail(_missing(op, mnem.text), line, col)

@@ -46,12 +46,11 @@ def content_of(raw: str) -> Optional[Tok]:
     """The meaningful part of a physical line (comment cut, whitespace trimmed), or None if blank."""
     semi = raw.find(";")
     text = raw if semi < 0 else raw[:semi]
-    stripped = text.lstrip()
-    lead = len(text) - len(stripped)
-    stripped = stripped.rstrip()
+    stripped = text.strip()
     if not stripped:
         return None
-    return Tok(stripped, lead + 1)
+    # everything before the first non-space character is space, so this finds exactly it
+    return Tok(stripped, text.find(stripped) + 1)
 
 
 _SPACE = re.compile(r"\s")  # the same characters as str.isspace (both use Py_UNICODE_ISSPACE)
@@ -76,11 +75,10 @@ def split_commas(tok: Optional[Tok]) -> list[Tok]:
     if tok is None:
         return []
     out = []
-    pos = 0
+    pos = tok.col
     for piece in tok.text.split(","):
-        stripped = piece.lstrip()
-        lead = len(piece) - len(stripped)
-        out.append(Tok(stripped.rstrip(), tok.col + pos + lead))
+        stripped = piece.strip()
+        out.append(Tok(stripped, pos + (piece.find(stripped) if stripped else len(piece))))
         pos += len(piece) + 1
     return out
 

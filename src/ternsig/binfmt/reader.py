@@ -26,7 +26,6 @@ object.
 from __future__ import annotations
 
 import struct
-from functools import partial
 from typing import Union
 
 from ..errors import FormatError
@@ -44,10 +43,10 @@ BytesLike = Union[bytes, bytearray, memoryview]
 _TVMR_FIELDS = struct.Struct("<4sHHIIIIIIQ8s")
 _LEGACY_FIELDS = struct.Struct("<4sHHBBBBIIQ4s")
 _WORD = struct.Struct(">HH4B")
-_instruction = partial(tuple.__new__, Instruction)
 _TYPEID_DTYPE = {tid: dtype_from_typeid(tid) for tid in range(0x0200)}
 _DIMS = [struct.Struct(f"<{k}H") for k in range(256)]
-_REG_HEAD = struct.Struct("<BHBB")  # id, TypeId, flags, ndims
+#: a whole TVMR definition but its key, by ndims: id, TypeId, flags, ndims, dims..., key length
+_REG_WHOLE = [struct.Struct(f"<BHBB{k}HB").unpack_from for k in range(256)]
 
 
 def read_tvmr(data: BytesLike) -> tuple[Program, Header]:
@@ -173,58 +172,58 @@ def _words(data: bytes, start: int, end: int) -> list[Instruction]:
     """The 8-byte words of ``data[start:end]`` (bounds already checked by the caller)."""
     if start == end:
         return []
-    return list(map(_instruction, _WORD.iter_unpack(memoryview(data)[start:end])))
+    new = tuple.__new__
+    return [new(Instruction, w) for w in _WORD.iter_unpack(memoryview(data)[start:end])]
 
 
 def _register_defs(data: bytes, base: int, limit: int, count: int, *,
                    legacy: bool) -> tuple[list[RegisterDef], int]:
     """``count`` register definitions from ``data[base:limit]`` and the offset where they end.
 
-    Every definition consumes at least 5 bytes or fails, so the loop ends within
-    ``(limit - base) / 5 + 1`` rounds whatever ``count`` says. Like the reference, flags, ndims
-    and key length missing at the end of the section read as 0; the returned end offset then
-    lies past ``limit`` (the caller refuses that).
+    A TVMR definition whose fixed part, dimensions and key length all lie inside the section is
+    read with one ``struct`` call; any other (legacy, or near the end of the section) goes
+    through :func:`_careful_def`, which has the reference's errors and leniency. Every definition
+    consumes at least 5 bytes or fails, so the loop ends within ``(limit - base) / 5 + 1`` rounds
+    whatever ``count`` says.
     """
     pos = base
     out: list[RegisterDef] = []
     append = out.append
-    head = _REG_HEAD.unpack_from
+    whole = _REG_WHOLE
     typeid_dtype = _TYPEID_DTYPE
-    dims = _DIMS
     for _ in range(count):
-        if not legacy and pos + 5 <= limit:  # the whole fixed part is present: one unpack
-            reg, tid, flags, ndims = head(data, pos)
-            dtype = typeid_dtype.get(tid) or dtype_from_typeid(tid)
-            pos += 5
-        else:
-            reg, dtype, flags, ndims, pos = _fixed_part(data, pos, base, limit, legacy, len(out), count)
-        if ndims:
-            if pos + 2 * ndims > limit:
-                raise FormatError("Unexpected end of data reading dimensions", min(pos, limit))
-            shape = dims[ndims].unpack_from(data, pos)
-            pos += 2 * ndims
-        else:
-            shape = ()
-        key_len = data[pos] if pos < limit else 0
-        pos += 1
-        key = None
-        if key_len:
-            if pos + key_len > limit:
-                raise FormatError("Unexpected end of data reading thermogram key", min(pos, limit))
-            try:
-                key = data[pos:pos + key_len].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
-                                  pos + exc.start) from None
-            pos += key_len
-        append(RegisterDef(reg, dtype, shape, key, flags & 2 != 0, flags & 1 != 0))
+        if not legacy and pos + 5 <= limit:
+            ndims = data[pos + 4]
+            size = 6 + 2 * ndims
+            if pos + size <= limit:
+                t = whole[ndims](data, pos)
+                pos += size
+                key_len = t[-1]
+                key = None
+                if key_len:
+                    if pos + key_len > limit:
+                        raise FormatError("Unexpected end of data reading thermogram key", pos)
+                    try:
+                        key = data[pos:pos + key_len].decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
+                                          pos + exc.start) from None
+                    pos += key_len
+                tid = t[1]
+                flags = t[2]
+                append(RegisterDef(t[0], typeid_dtype.get(tid) or dtype_from_typeid(tid), t[4:-1],
+                                   key, flags & 2 != 0, flags & 1 != 0))
+                continue
+        rd, pos = _careful_def(data, pos, base, limit, legacy, len(out), count)
+        append(rd)
     return out, pos
 
 
-def _fixed_part(data: bytes, pos: int, base: int, limit: int, legacy: bool, done: int,
-                count: int) -> tuple[int, str, int, int, int]:
-    """Register id, dtype, flags and ndims of a legacy definition or of one near the end of its
-    section, read byte by byte with the reference's errors and leniency; and the next offset."""
+def _careful_def(data: bytes, pos: int, base: int, limit: int, legacy: bool, done: int,
+                 count: int) -> tuple[RegisterDef, int]:
+    """One definition read field by field, with the reference's errors and leniency (flags,
+    ndims and key length missing at the end of the section read as 0; the returned offset then
+    lies past ``limit``, which the caller refuses)."""
     if pos >= limit:
         raise FormatError(f"Unexpected end of data in {'legacy ' if legacy else ''}register "
                           f"definition ({done} of {count} read)", min(pos, limit))
@@ -245,4 +244,23 @@ def _fixed_part(data: bytes, pos: int, base: int, limit: int, legacy: bool, done
         flags, ndims = data[pos], data[pos + 1]
     else:
         flags, ndims = (data[pos] if pos < limit else 0), 0
-    return reg, dtype, flags, ndims, pos + 2
+    pos += 2
+    shape: tuple[int, ...] = ()
+    if ndims:
+        if pos + 2 * ndims > limit:
+            raise FormatError("Unexpected end of data reading dimensions", min(pos, limit))
+        shape = _DIMS[ndims].unpack_from(data, pos)
+        pos += 2 * ndims
+    key_len = data[pos] if pos < limit else 0
+    pos += 1
+    key = None
+    if key_len:
+        if pos + key_len > limit:
+            raise FormatError("Unexpected end of data reading thermogram key", min(pos, limit))
+        try:
+            key = data[pos:pos + key_len].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
+                              pos + exc.start) from None
+        pos += key_len
+    return RegisterDef(reg, dtype, shape, key, flags & 2 != 0, flags & 1 != 0), pos
