@@ -5,9 +5,12 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.paths import CORPUS
 from ternsig.asm import assemble
+from ternsig.binfmt import reader as R
 from ternsig.binary import (LegacyHeader, TvmrHeader, deserialize, header_json, program_json,
                             read_tvmr, reference_checksum, serialize)
 from ternsig.errors import FormatError
@@ -226,3 +229,26 @@ def test_deserialize_takes_any_bytes_like() -> None:
     assert program_json(deserialize(memoryview(GOOD))) == want
     assert isinstance(read_tvmr(GOOD)[1], TvmrHeader)
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 3), st.integers(0, 255)), max_size=60).map(bytes),
+       st.integers(0, 6))
+def test_register_fast_path_reads_what_the_careful_path_reads(section: bytes, count: int) -> None:
+    """One struct call per whole definition gives the same definitions, end offset and errors as
+    reading every definition field by field."""
+    def careful() -> object:
+        out, pos = [], 0
+        for _ in range(count):
+            rd, pos = R._careful_def(section, pos, 0, len(section), False, len(out), count)
+            out.append(rd)
+        return out, pos
+
+    def outcome(fn) -> object:
+        try:
+            return fn()
+        except FormatError as exc:
+            return exc.message, exc.offset
+
+    fast = outcome(lambda: R._register_defs(section, 0, len(section), count, legacy=False))
+    assert fast == outcome(careful)

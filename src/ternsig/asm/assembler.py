@@ -37,6 +37,11 @@ _WORD_RE = re.compile(r"(?:0[xX])?([0-9A-Fa-f]{16})\Z")
 _KEY_RE = re.compile(r'key="([^"]*)"')
 _FLAG_RE = re.compile(r"(frozen|allocated)=(true|false)(?=\s|\Z)")
 _WORD_TOKEN_RE = re.compile(r"\S+")
+#: ``NAME: dtype[d, ...]`` with an optional ``key="..."``: what :meth:`Assembler._register`
+#: reads the long way, for the lines where that way cannot fail (ASCII digits as parse_udec wants,
+#: no '=' in the dtype so "key=" cannot come before the bracket)
+_REG_LINE = re.compile(r'([^:]*):\s*([^\s\[\]=]+)\s*\[\s*([0-9]{1,40}(?:\s*,\s*[0-9]{1,40})*)\s*\]'
+                       r'\s*(?:key="([^"]*)")?\s*\Z')
 _USIZE_MAX = 0xFFFFFFFFFFFFFFFF
 
 _default_registry: Optional[ExtensionRegistry] = None
@@ -200,6 +205,18 @@ class Assembler:
     # ---- .registers -----------------------------------------------------------------------------
 
     def _register(self, c: Tok) -> None:
+        m = _REG_LINE.match(c.text)
+        if m is not None:  # the common form in one match; anything else (or wrong) takes the long way
+            reg = parse_register(m.group(1))
+            dtype = parse_dtype(m.group(2))
+            if reg is not None and dtype is not None:
+                shape = tuple(map(int, m.group(3).split(",")))
+                if max(shape) <= _USIZE_MAX:
+                    rd = RegisterDef(reg, dtype, shape)
+                    if m.group(4) is not None:
+                        rd.key = m.group(4)
+                    self.prog.registers.append(rd)
+                    return
         text = c.text
         colon = text.find(":")
         if colon < 0:
