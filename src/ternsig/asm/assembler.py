@@ -26,7 +26,7 @@ from ..isa.spec import ExtensionTable, InstructionSpec
 from ..isa.types import parse_dtype
 from ..program import Program, Projection, RegisterDef, Requirement
 from ..registry import ExtensionRegistry
-from .operands import LABEL_RE, LabelUse, encode_generic, encode_layout, parse_register
+from .operands import LABEL_RE, LabelUse, encode_generic, encode_layout, parse_register, plan
 from .source import (Tok, content_of, fail, first_word, parse_f32, parse_int, parse_udec, parse_uint,
                      split_commas, split_lines, words)
 
@@ -37,6 +37,7 @@ _WORD_RE = re.compile(r"(?:0[xX])?([0-9A-Fa-f]{16})\Z")
 _KEY_RE = re.compile(r'key="([^"]*)"')
 _FLAG_RE = re.compile(r"(frozen|allocated)=(true|false)(?=\s|\Z)")
 _WORD_TOKEN_RE = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 #: ``NAME: dtype[d, ...]`` with an optional ``key="..."``: what :meth:`Assembler._register`
 #: reads the long way, for the lines where that way cannot fail (ASCII digits as parse_udec wants,
 #: no '=' in the dtype so "key=" cannot come before the bracket)
@@ -121,6 +122,11 @@ class Assembler:
             elif c.text.endswith(":"):
                 self._label(c)
             else:
+                ins = _register_only_core(c.text)
+                if ins is not None:
+                    self.prog.instructions.append(ins)
+                    self.prog.lines.append(number)
+                    continue
                 ins, uses = self.instruction(c)
                 if uses:
                     idx = len(self.prog.instructions)
@@ -456,6 +462,31 @@ class Assembler:
 
 _STANDARD_ID_SET = frozenset(STANDARD_IDS.values())
 _CORE_MNEMONICS = CORE.by_mnemonic  # lower-case mnemonic -> spec (CORE.lookup without its lower())
+
+
+def _register_only_core(text: str) -> Optional[Instruction]:
+    """The word of a core instruction whose operands are all registers (most forward-op lines),
+    or None for any other line or any doubt: :meth:`Assembler.instruction` then reads it (and
+    reports what is wrong). No token objects are built on this path."""
+    m = _SPACE.search(text)
+    head, rest = (text, "") if m is None else (text[:m.start()], text[m.start() + 1:].strip())
+    spec = _CORE_MNEMONICS.get(head.lower())
+    if spec is None:
+        return None
+    p = plan(spec.layout)
+    slots = p.reg_slots
+    if slots is None:
+        return None
+    texts = [t.strip() for t in rest.split(",")] if rest else []
+    if len(texts) != len(slots):
+        return None
+    out = list(p.base)
+    for slot, t in zip(slots, texts):
+        r = parse_register(t) if t else None
+        if r is None:
+            return None
+        out[slot] = r
+    return Instruction(0, spec.opcode, *out)
 
 
 def _raw_opcode(text: str) -> Optional[int]:
