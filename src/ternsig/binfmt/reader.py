@@ -192,23 +192,24 @@ def _register_defs(data: bytes, base: int, limit: int, count: int, *,
     whole = _REG_WHOLE
     typeid_dtype = _TYPEID_DTYPE
     for _ in range(count):
-        if not legacy and pos + 5 <= limit:
+        if pos + 5 <= limit and not legacy:
             ndims = data[pos + 4]
-            size = 6 + 2 * ndims
-            if pos + size <= limit:
+            stop = pos + 6 + 2 * ndims
+            if stop <= limit:
                 t = whole[ndims](data, pos)
-                pos += size
                 key_len = t[-1]
-                key = None
                 if key_len:
-                    if pos + key_len > limit:
-                        raise FormatError("Unexpected end of data reading thermogram key", pos)
+                    pos = stop + key_len
+                    if pos > limit:
+                        raise FormatError("Unexpected end of data reading thermogram key", stop)
                     try:
-                        key = data[pos:pos + key_len].decode("utf-8")
+                        key = data[stop:pos].decode("utf-8")
                     except UnicodeDecodeError as exc:
                         raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
-                                          pos + exc.start) from None
-                    pos += key_len
+                                          stop + exc.start) from None
+                else:
+                    pos = stop
+                    key = None
                 tid = t[1]
                 flags = t[2]
                 append(RegisterDef(t[0], typeid_dtype.get(tid) or dtype_from_typeid(tid), t[4:-1],
