@@ -30,7 +30,7 @@ _WORD = struct.Struct(">HH4B")
 _HEADER = struct.Struct("<4sHHIIIIIIQ8s")
 _TYPEID = {name: int(tid) for name, (tid, _) in DTYPES.items()}
 #: ``[id][TypeId][flags][ndims][dims...][keylen]`` for each ndims
-_REG_HEAD = [struct.Struct(f"<BHBB{k}HB") for k in range(256)]
+_REG_PACK = [struct.Struct(f"<BHBB{k}HB").pack for k in range(256)]
 
 
 class _Unpackable(Exception):
@@ -43,16 +43,24 @@ def _fast_sections(program: Program) -> tuple[bytes, bytes, bytes]:
         ext_pack = _EXT_ENTRY.pack
         ext = b"".join([ext_pack(r.ext_id, 1, 0, 0) for r in program.requires])
         typeid = _TYPEID
+        heads = _REG_PACK
         parts = []
+        append = parts.append
         for rd in program.registers:
             shape = rd.shape
-            key = rd.key.encode("utf-8") if rd.key else b""
-            if len(key) > 0xFF or len(shape) > 0xFF:
+            nd = len(shape)
+            key = rd.key
+            if key:
+                key = key.encode("utf-8")
+                klen = len(key)
+            else:
+                klen = 0
+            if klen > 0xFF or nd > 0xFF:
                 raise _Unpackable
-            parts.append(_REG_HEAD[len(shape)].pack(rd.reg, typeid[rd.dtype],
-                                                    (1 if rd.allocated else 0) | (2 if rd.frozen else 0),
-                                                    len(shape), *shape, len(key)))
-            parts.append(key)
+            append(heads[nd](rd.reg, typeid[rd.dtype], (1 if rd.allocated else 0) | (2 if rd.frozen else 0),
+                             nd, *shape, klen))
+            if klen:
+                append(key)
         word = _WORD.pack
         words = b"".join([word(*ins) for ins in program.instructions])
     except (struct.error, KeyError, TypeError, ValueError, AttributeError, _Unpackable):
