@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import xxhash
 
@@ -36,6 +37,20 @@ EXT_NAMES = {0x0001: "tensor", 0x0002: "ternary", 0x0003: "activation", 0x0004: 
 LEGACY_DTYPES = ("f32", "i32", "ternary", "packed", "f16", "i16", "i8", "i64")
 
 CHECKSUM_KINDS = ("reference", "xxhash64")
+
+
+class StructCache(dict):  # type: ignore[type-arg]
+    """``cache[k]``: the ``method`` ("pack" / "unpack_from") of ``struct.Struct(fmt.format(k))``,
+    compiled on first use (register definitions need one format per dimension count)."""
+
+    def __init__(self, fmt: str, method: str) -> None:
+        super().__init__()
+        self.fmt = fmt
+        self.method = method
+
+    def __missing__(self, k: int) -> Any:
+        fn = self[k] = getattr(struct.Struct(self.fmt.format(k)), self.method)
+        return fn
 
 # header: magic, version, flags, ext off/count, reg off/count, instr off/count, checksum, reserved
 _TVMR_HEADER = struct.Struct("<4sHHIIIIIIQ8s")

@@ -30,10 +30,10 @@ from typing import Union
 
 from ..errors import FormatError
 from ..isa.encoding import Instruction
-from ..isa.types import dtype_from_typeid
+from ..isa.types import DTYPES, dtype_from_typeid
 from ..kernels.fold import fold
 from ..program import Program, RegisterDef, Requirement
-from .layout import (EXT_ENTRY_SIZE, EXT_NAMES, INSTRUCTION_SIZE, LEGACY_DTYPES, LEGACY_HEADER_SIZE,
+from .layout import (StructCache, EXT_ENTRY_SIZE, EXT_NAMES, INSTRUCTION_SIZE, LEGACY_DTYPES, LEGACY_HEADER_SIZE,
                      TERN_MAGIC, TVMR_HEADER_SIZE, TVMR_MAGIC, LegacyHeader, TvmrHeader,
                      xxh64_checksum)
 
@@ -43,10 +43,10 @@ BytesLike = Union[bytes, bytearray, memoryview]
 _TVMR_FIELDS = struct.Struct("<4sHHIIIIIIQ8s")
 _LEGACY_FIELDS = struct.Struct("<4sHHBBBBIIQ4s")
 _WORD = struct.Struct(">HH4B")
-_TYPEID_DTYPE = {tid: dtype_from_typeid(tid) for tid in range(0x0200)}
-_DIMS = [struct.Struct(f"<{k}H") for k in range(256)]
+_TYPEID_DTYPE = {int(tid): dtype_from_typeid(int(tid)) for tid, _ in DTYPES.values()}
+_DIMS = StructCache("<{}H", "unpack_from")
 #: a whole TVMR definition but its key, by ndims: id, TypeId, flags, ndims, dims..., key length
-_REG_WHOLE = [struct.Struct(f"<BHBB{k}HB").unpack_from for k in range(256)]
+_REG_WHOLE = StructCache("<BHBB{}HB", "unpack_from")
 
 
 def read_tvmr(data: BytesLike) -> tuple[Program, Header]:
@@ -250,7 +250,7 @@ def _careful_def(data: bytes, pos: int, base: int, limit: int, legacy: bool, don
     if ndims:
         if pos + 2 * ndims > limit:
             raise FormatError("Unexpected end of data reading dimensions", min(pos, limit))
-        shape = _DIMS[ndims].unpack_from(data, pos)
+        shape = _DIMS[ndims](data, pos)
         pos += 2 * ndims
     key_len = data[pos] if pos < limit else 0
     pos += 1

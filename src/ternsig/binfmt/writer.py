@@ -22,7 +22,7 @@ from ..errors import FormatError
 from ..isa.encoding import Instruction
 from ..isa.types import DTYPES
 from ..program import Program, RegisterDef, Requirement
-from .layout import (EXT_ENTRY_SIZE, INSTRUCTION_SIZE, TVMR_HEADER_SIZE, TVMR_MAGIC, TVMR_VERSION,
+from .layout import (StructCache, EXT_ENTRY_SIZE, INSTRUCTION_SIZE, TVMR_HEADER_SIZE, TVMR_MAGIC, TVMR_VERSION,
                      U32_MAX, TvmrHeader, checksum_of)
 
 _EXT_ENTRY = struct.Struct("<HHHH")
@@ -30,7 +30,7 @@ _WORD = struct.Struct(">HH4B")
 _HEADER = struct.Struct("<4sHHIIIIIIQ8s")
 _TYPEID = {name: int(tid) for name, (tid, _) in DTYPES.items()}
 #: ``[id][TypeId][flags][ndims][dims...][keylen]`` for each ndims
-_REG_PACK = [struct.Struct(f"<BHBB{k}HB").pack for k in range(256)]
+_REG_PACK = StructCache("<BHBB{}HB", "pack")
 
 
 class _Unpackable(Exception):
