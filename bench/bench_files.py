@@ -10,7 +10,7 @@ The program is the reasoning corpus's violation_detector, as in the reference's 
 one thread, a quiet 2-vCPU EPYC VM, 2026-12-02). Timing follows the side-by-side harness: a
 repetition is a loop of n ops with n calibrated so it lasts >= 50 ms; median of 9 repetitions of
 wall time (and of thread-CPU time). Tier "interp" folds checksums in Python, "compiled" with the
-Numba kernel (:mod:`ternsig.kernels.fold`); the assembler has one implementation, timed under
+Numba kernel (:mod:`ternsig.binfmt.fold`); the assembler has one implementation, timed under
 both labels. ``--flips`` prints instead the outcome counts of every single-bit flip of the
 headers of a few small files (refused / same program / different program; the goal is 0
 different).
@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 from ternsig.asm import assemble
 from ternsig.binary import deserialize, program_json, serialize
 from ternsig.errors import FormatError
-from ternsig.kernels import fold
+from ternsig.binfmt import fold
 
 REPO = Path(__file__).resolve().parent.parent
 VD_SOURCE = REPO / "tests" / "conformance" / "reasoning" / "reasoning_violation_detector__random" / "program.ternsig"

@@ -13,7 +13,7 @@ from typing import Any
 import xxhash
 
 from ..errors import UsageError
-from ..kernels.fold import fold
+from .fold import fold
 
 TVMR_MAGIC = b"TVMR"
 TERN_MAGIC = b"TERN"
@@ -60,7 +60,7 @@ _LEGACY_HEADER = struct.Struct("<4sHHBBBBIIQ4s")
 def reference_checksum(content: bytes) -> int:
     """The reference's content hash: for each 8-byte little-endian chunk (the last zero-padded),
     ``h = rotl64(h * 0x85EBCA6B + v, 31)`` from ``h = 0x9E3779B97F4A7C15``
-    (:mod:`ternsig.kernels.fold` holds the interpreted and compiled implementations)."""
+    (:mod:`ternsig.binfmt.fold` holds the interpreted and compiled implementations)."""
     return fold(content)
 
 

@@ -18,7 +18,7 @@ where or how much then either fails these checks or the checksum, or leaves the 
 (version, flags, reserved bytes). Legacy TERN files get the same fill checks.
 
 Speed: the header is one ``struct`` unpack, the checksum is the fold kernel
-(:mod:`ternsig.kernels.fold`), instruction words are ``struct.iter_unpack`` rows made into
+(:mod:`ternsig.binfmt.fold`), instruction words are ``struct.iter_unpack`` rows made into
 :class:`Instruction` tuples without per-word Python code, and ``deserialize`` builds no header
 object.
 """
@@ -31,7 +31,7 @@ from typing import Union
 from ..errors import FormatError
 from ..isa.encoding import Instruction
 from ..isa.types import DTYPES, dtype_from_typeid
-from ..kernels.fold import fold
+from .fold import fold
 from ..program import Program, RegisterDef, Requirement
 from .layout import (StructCache, EXT_ENTRY_SIZE, EXT_NAMES, INSTRUCTION_SIZE, LEGACY_DTYPES, LEGACY_HEADER_SIZE,
                      TERN_MAGIC, TVMR_HEADER_SIZE, TVMR_MAGIC, LegacyHeader, TvmrHeader,

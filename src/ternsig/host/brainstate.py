@@ -271,7 +271,7 @@ def encode_kernel(brain: Any) -> bytes:
 def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
     from collections import deque
 
-    from ..thermo.bridge import TensorThermogram
+    from .tensor_thermogram import TensorThermogram
     from ..thermo.format import load_bytes
     from .ipc import Message
 

@@ -1,6 +1,6 @@
-"""Numba kernel of the reference's content fold (see :mod:`ternsig.kernels.fold`).
+"""Numba kernel of the reference's content fold (see :mod:`ternsig.binfmt.fold`).
 
-Imported only when :func:`ternsig.kernels.fold.fold` decides the process is hot: importing this
+Imported only when :func:`ternsig.binfmt.fold.fold` decides the process is hot: importing this
 module imports Numba. The kernel takes the bytes object itself (no NumPy view to build per call)
 and is cached on disk by Numba, so later processes load it instead of compiling it.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .foldconst import MULT, SEED
+
 _u64 = np.uint64
 
 
 @numba.njit(cache=True, nogil=True)
-def fold_bytes(buf: bytes, start: int, end: int, seed: np.uint64,
-               mult_: np.uint64) -> np.uint64:  # pragma: no cover - compiled
-    """The fold of ``buf[start:end]`` (a bytes or bytearray) from ``seed``."""
-    h = _u64(seed)
-    mult = _u64(mult_)
+def _fold_bytes(buf: bytes, start: int, end: int) -> np.uint64:  # pragma: no cover - compiled
+    h = _u64(SEED)  # module constants are frozen into the compiled code
+    mult = _u64(MULT)
     i = start
     full_end = start + ((end - start) // 8) * 8
     while i < full_end:
@@ -36,3 +36,7 @@ def fold_bytes(buf: bytes, start: int, end: int, seed: np.uint64,
         h = (x << _u64(31)) | (x >> _u64(33))
     return h
 
+
+def fold(buf: bytes, start: int, end: int) -> int:
+    """The fold of ``buf[start:end]`` (``buf`` a bytes or bytearray)."""
+    return int(_fold_bytes(buf, start, end))

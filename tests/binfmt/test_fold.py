@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ternsig.kernels import fold as F
+from ternsig.binfmt import fold as F
 
 
 def _transcription(content: bytes) -> int:

@@ -21,11 +21,7 @@ import struct
 import sys
 from typing import Callable, Optional, Union
 
-import numpy as np
-
-SEED = 0x9E3779B97F4A7C15
-MULT = 0x85EBCA6B
-MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+from .foldconst import MASK64, MULT, SEED
 
 #: calls of the interpreted fold after which a process counts as hot
 PROMOTE_AFTER_CALLS = 64
@@ -62,13 +58,7 @@ def _compile() -> Optional[_Kernel]:
         from . import fold_jit
     except ImportError:  # pragma: no cover - numba is a dependency; kept for minimal installs
         return None
-    jit = fold_jit.fold_bytes
-    seed, mult = np.uint64(SEED), np.uint64(MULT)  # typed once: a Python int above 2**63 is slow to type
-
-    def kernel(buf: bytes, start: int, end: int) -> int:
-        return int(jit(buf, start, end, seed, mult))
-
-    return kernel
+    return fold_jit.fold
 
 
 def compiled_kernel() -> Optional[_Kernel]:
