@@ -48,6 +48,7 @@ class Brain:
         self.boot_source = boot_src
         self.substrate = Substrate(field_slices=max(16, len(self.config.regions)))
         self.ipc = IpcHub()
+        self.spiking = self._make_spiking()
         self.models = ModelTable(self)
         try:
             self.task = make_task(self.config.task)
@@ -86,6 +87,14 @@ class Brain:
         from .weight_store import WeightStore
 
         return WeightStore(self.state_dir / "thermo")
+
+    def _make_spiking(self):
+        from .spiking_ops import SpikingSubstrate
+
+        try:
+            return SpikingSubstrate(self.config.spiking, {d.name: i for i, d in enumerate(self.config.regions)})
+        except HostError as exc:
+            raise AssemblyError(str(exc), 1, 1, str(self.dir / "boot.ternsig")) from None
 
     def _make_banks(self):
         from .banks import BankSet
@@ -367,6 +376,7 @@ class Brain:
                 if r.id not in started:      # inputs are taken when the region starts (declaration order)
                     started.add(r.id)
                     self._prepare(r, sample)
+                    self.spiking.on_region_start(r.name, r.machine.input)
                     guards[r.id] = (self._weights_before(r), r.machine.chem.dopamine)
                     self.journal.before_run(r)
                 state, used = self._step_region(r, fuel_left[r.id])

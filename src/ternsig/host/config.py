@@ -60,6 +60,8 @@ class BrainConfig:
     checkpoint_every: Optional[int] = None
     checkpoint_seconds: Optional[float] = None
     checkpoint_keep: Optional[int] = None
+    #: spiking substrate per region: {"region": {"snn"|"pool": {key: value}}} (host/spiking_ops.py)
+    spiking: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def _kv(tokens: list[str], line: int, col0: int) -> dict[str, str]:
@@ -157,6 +159,8 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                     name, kv["firmware"], role,
                     [s for s in kv.get("input", "").split(",") if s],
                     kv.get("target"), _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None, lineno))
+            elif head in ("snn", "pool") and rest:
+                cfg.spiking.setdefault(rest[0], {})[head] = _kv(rest[1:], lineno, col)
             elif head in ("key", "model", "bank") and len(rest) >= 2:
                 table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
                 slots = table.setdefault(rest[0], {})
@@ -173,7 +177,7 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
         for src in d.inputs + ([d.target] if d.target else []):
             if src not in known:
                 raise AssemblyError(f"region {d.name!r} reads from unknown region {src!r}", d.line, 1, source_name)
-    for table, what in ((cfg.keys, "key"), (cfg.models, "model"), (cfg.banks, "bank")):
+    for table, what in ((cfg.keys, "key"), (cfg.models, "model"), (cfg.banks, "bank"), (cfg.spiking, "snn/pool")):
         for region in table:
             if region not in names:
                 raise AssemblyError(f"{what} declaration for unknown region {region!r}", 1, 1, source_name)

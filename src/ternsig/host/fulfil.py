@@ -3,8 +3,7 @@
 One function per variant, registered by name in :data:`HANDLERS`; each receives the brain, the
 yielding region and the op, does the side effect for real and returns nothing (or raises
 :class:`~ternsig.errors.HostError`, which the brain turns into a trap of that region naming the op).
-The SNN and pool variants need a spiking substrate the default host does not have: they are
-refused with a clear error.
+The SNN and pool variants are fulfilled by the spiking substrate (:mod:`.spiking_ops`).
 """
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from .banks import HANDLERS as BANK_HANDLERS
 from .handlers import BrainView, Fulfil, HandlerTable
 from .regio import cold_buffer, read_hot, read_scalar, write_prefix, write_vector
 from .region import STATUS_IDLE
+from .spiking_ops import HANDLERS as SPIKING_HANDLERS
 from .substrate import CHEMICALS
 
 if TYPE_CHECKING:
@@ -173,12 +173,8 @@ def _coact_reset(b, r, op):
         del b.coactivation[k]
 
 
-@handles("SNNSetAxes", "SNNStepAxes", "SNNReadActivation", "SNNReadNeuronCount", "SNNReadOutputs",
-         "SNNReadTimestep", "SNNGrowNeurons", "SNNPruneNeurons", "SNNReadActivities", "PoolTick", "PoolSave",
-         "PoolLoad", "PoolInject", "PoolReadOutput", "PoolReadStats", "PoolModulate", "PoolPruneDead",
-         "PoolSynaptogenesis")
-def _no_spiking_substrate(b, r, op):
-    raise HostError(f"{op.op_name}: the default host has no spiking substrate (SNN/pool ops are refused)")
+# SNN and pool ops: the spiking substrate (host/spiking_ops.py)
+HANDLERS.update(SPIKING_HANDLERS)
 
 
 @handles("ThermoPruneHot")
