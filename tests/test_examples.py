@@ -52,3 +52,16 @@ def test_demo_command_runs(tmp_path, capsys):
     assert main(["demo", "--ticks", "300", "--dir", str(tmp_path), "-q"]) == 0
     out = capsys.readouterr().out
     assert "ran 300 ticks" in out and (tmp_path / "brain" / "state" / "thermo" / "weights.thermo").exists()
+
+
+def test_spiking_example_brain_runs_its_snn_and_pool(tmp_path):
+    from ternsig.host.brain import Brain
+
+    shutil.copytree(EXAMPLES / "spiking", tmp_path / "brain")
+    brain = Brain(tmp_path / "brain")
+    brain.run(200)
+    assert all(r.traps == 0 for r in brain.regions), [r.last_trap for r in brain.regions]
+    cortex, pool = brain.spiking.snn("cortex"), brain.spiking.pool("motor")
+    assert len(cortex) == 200 and cortex.timestep == 200
+    assert cortex.spike_counts[:16].min() > 0          # the driven neurons fire
+    assert pool.ticks == 200 and pool.pop.spike_counts[:16].min() > 0

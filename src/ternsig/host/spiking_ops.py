@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -149,7 +151,7 @@ class SpikingSubstrate:
         try:
             with np.load(path, allow_pickle=False) as z:
                 st = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as exc:
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
             raise HostError(f"{path}: pool file is damaged: {exc}") from None
         self.pools[region] = NeuronPool.from_state(st)
         return True
