@@ -174,3 +174,15 @@ def test_substrate_state_round_trip(root):
 def test_bad_declarations_are_reported_at_load(root, line, needle):
     with pytest.raises(AssemblyError, match=needle):
         brain(root, "halt", config=line)
+
+
+def test_checkpoint_and_restart_keep_the_spiking_state(root):
+    b = brain(root, "pool.pool_tick H0\nneuro.snn_read_timestep H1\nhalt", config="snn r neurons=9\npool r neurons=7")
+    for _ in range(3):
+        set_hot(b, "r", 0, [25] * 7)
+        b.tick()
+    b.durability.checkpoint("test")
+    v, counts = b.spiking.snn("r").v.copy(), b.spiking.pool("r").pop.spike_counts.copy()
+    b2 = reopen(root)
+    assert b2.spiking.snn("r").timestep == 3 and (b2.spiking.snn("r").v == v).all()
+    assert b2.spiking.pool("r").ticks == 3 and (b2.spiking.pool("r").pop.spike_counts == counts).all()

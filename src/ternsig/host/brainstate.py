@@ -247,6 +247,7 @@ def kernel_state(brain: Any) -> dict[str, Any]:
         "brain": brain.config.name, "tick": brain.substrate.tick,
         "regions": [r.name for r in brain.regions],
         "substrate": brain.substrate.checkpoint_state(),
+        "spiking": brain.spiking.state(),          # SNNs and pools (host/spiking_ops.py)
         "journal": brain.journal.to_bytes(),
         "banks": brain.banks.to_blobs(),
         "thermo": encode(brain.store.tt.substrate),
@@ -283,6 +284,13 @@ def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
         dropped.append(f"substrate: {exc}")
     except (KeyError, TypeError) as exc:
         raise _bad("kernel", f"malformed substrate state: {exc!r}") from None
+    try:
+        spiking = st.get("spiking", {})
+        if not isinstance(spiking, dict):
+            raise HostError("spiking state is not a mapping")
+        brain.spiking.restore(spiking)
+    except HostError as exc:
+        dropped.append(f"spiking: {exc}")
     try:
         brain.journal.load_bytes(st["journal"])
         brain.banks.restore_blobs(st["banks"])
