@@ -28,7 +28,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -36,10 +36,6 @@ from ..errors import HostError
 from .neuronpool import NeuronPool
 from .regio import read_hot, read_scalar, write_prefix, write_vector
 from .spiking import CURRENT_SCALE, I32_MAX, Population, clamp_i8, step_axes
-
-if TYPE_CHECKING:
-    from .brain import Brain
-    from .region import Region
 
 MAX_GROW = 4096            # neurons one SNN_GROW_NEURONS may add
 DEFAULTS = {"snn": {"neurons": "100", "density": "0.1"}, "pool": {"neurons": "256", "density": "0.05"}}
@@ -159,7 +155,7 @@ class SpikingSubstrate:
 
 # ---- fulfilment -----------------------------------------------------------------------------------------
 
-Fulfil = Callable[["Brain", "Region", Any], None]
+Fulfil = Callable[[Any, Any, Any], None]      # (brain, region, op)
 HANDLERS: dict[str, Fulfil] = {}
 
 
@@ -268,7 +264,7 @@ def _pool_grow(b, r, op):
     write_prefix(r.machine, op.op_name, op.result, [b.spiking.pool(r.name).synaptogenesis(ach)], role="result")
 
 
-def pool_path(b: "Brain", region: str) -> Path:
+def pool_path(b: Any, region: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", region):
         raise HostError(f"region name {region!r} cannot name a pool file")
     return b.state_dir / "pool" / f"{region}.npz"
