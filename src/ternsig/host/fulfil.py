@@ -174,7 +174,7 @@ def _coact_reset(b, r, op):
 
 
 # SNN and pool ops: the spiking substrate (host/spiking_ops.py)
-HANDLERS.update(SPIKING_HANDLERS)
+HANDLERS.include(SPIKING_HANDLERS)
 
 
 @handles("ThermoPruneHot")

@@ -23,6 +23,8 @@ class BrainView(Protocol):
     store: Any
     registry: Any
     coactivation: dict[Any, Any]
+    spiking: Any            # host/spiking_ops.SpikingSubstrate
+    state_dir: Any
 
     def region_by_id(self, region_id: int, op: str) -> Any: ...
 

@@ -28,11 +28,12 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from ..errors import HostError
+from .handlers import BrainView, HandlerTable
 from .neuronpool import NeuronPool
 from .regio import read_hot, read_scalar, write_prefix, write_vector
 from .spiking import CURRENT_SCALE, I32_MAX, Population, clamp_i8, step_axes
@@ -155,17 +156,8 @@ class SpikingSubstrate:
 
 # ---- fulfilment -----------------------------------------------------------------------------------------
 
-Fulfil = Callable[[Any, Any, Any], None]      # (brain, region, op)
-HANDLERS: dict[str, Fulfil] = {}
-
-
-def _handles(*names: str) -> Callable[[Fulfil], Fulfil]:
-    def deco(fn: Fulfil) -> Fulfil:
-        for n in names:
-            HANDLERS[n] = fn
-        return fn
-
-    return deco
+HANDLERS = HandlerTable()
+_handles = HANDLERS.handles
 
 
 def _i32(v: int) -> int:
@@ -264,7 +256,7 @@ def _pool_grow(b, r, op):
     write_prefix(r.machine, op.op_name, op.result, [b.spiking.pool(r.name).synaptogenesis(ach)], role="result")
 
 
-def pool_path(b: Any, region: str) -> Path:
+def pool_path(b: BrainView, region: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", region):
         raise HostError(f"region name {region!r} cannot name a pool file")
     return b.state_dir / "pool" / f"{region}.npz"
