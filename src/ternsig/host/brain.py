@@ -37,7 +37,10 @@ MAX_DEPTH = 4            # nested REGION_FIRE depth
 class Brain:
     def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
                  telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None,
-                 checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None):
+                 checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None,
+                 substrate: Optional[Any] = None):
+        """``substrate``: None (the in-memory default), a Substrate, or any SubstrateHandle (seed
+        001's bridge to an outside world; see host/bridge.py)."""
         self.dir = Path(directory)
         self.registry = registry or ExtensionRegistry.standard()
         if not self.dir.is_dir():
@@ -46,7 +49,9 @@ class Brain:
         boot_src = read_source(boot_path, "the boot program")
         self.config: BrainConfig = parse_config(boot_src, str(boot_path))
         self.boot_source = boot_src
-        self.substrate = Substrate(field_slices=max(16, len(self.config.regions)))
+        from .bridge import make_substrate
+
+        self.substrate: Substrate = make_substrate(substrate, max(16, len(self.config.regions)))
         self.ipc = IpcHub()
         self.spiking = self._make_spiking()
         self.models = ModelTable(self)
