@@ -185,9 +185,11 @@ class Brain:
         boot_interp = Interpreter(boot_prog, registry=self.registry)
         boot_region = Region(-1, "boot", self.dir / "boot.ternsig", boot_prog, boot_interp, "boot",
                              budget=self.config.budget)
+        boot_region.keys = dict(self.config.keys.get("boot", {}))
         res = boot_interp.run_with_host(lambda op, m: self._serve(boot_region, op), fuel=self.config.budget)
         if not res.ok:
             raise HostError(f"boot program failed at pc {res.pc}: {res.message}")
+        self._hand_over_boot_weights(boot_interp)
         rep = self.durability.restore()
         # a restored checkpoint supersedes the legacy per-file state reported above
         self.dropped = rep.dropped if rep.checkpoint is not None else self.dropped + rep.dropped
@@ -196,6 +198,20 @@ class Brain:
         self.log_event(boot_region, 0, [len(self.regions)], note="boot complete")
         self.frozen = True
         self.booted = True
+
+    def _hand_over_boot_weights(self, boot_interp: Interpreter) -> None:
+        """What the boot program allocated and named (InitThermo with a boot key) is not lost: a
+        region register with the same key and shape starts from it, unless persisted state exists."""
+        for c in boot_interp.m.cold:
+            if c is None or not c.key or self.store.tt.load_weights(c.key) is not None:
+                continue
+            for r in self.regions:
+                for rc in r.machine.cold:
+                    if rc is not None and rc.key == c.key and rc.shape == c.shape:
+                        rc.pol[:], rc.mag[:] = c.pol, c.mag
+                        if c.temps is not None:
+                            rc.temps = c.temps.copy()
+                        rc.touch()
 
     # ---- serving DomainOps --------------------------------------------------------------------------
     def _serve(self, region: Region, op: Any) -> bool:

@@ -179,7 +179,7 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 raise AssemblyError(f"region {d.name!r} reads from unknown region {src!r}", d.line, 1, source_name)
     for table, what in ((cfg.keys, "key"), (cfg.models, "model"), (cfg.banks, "bank"), (cfg.spiking, "snn/pool")):
         for region in table:
-            if region not in names:
+            if region not in names and not (what == "key" and region == "boot"):   # the boot program's keys
                 raise AssemblyError(f"{what} declaration for unknown region {region!r}", 1, 1, source_name)
     if not cfg.regions:
         raise AssemblyError("the boot program declares no regions (.config: region NAME firmware=FILE ...)", 1, 1,

@@ -237,6 +237,14 @@ def _consolidation_request(b, r, op):
 
 @handles("Consolidate")
 def _consolidate(b, r, op):
+    # seed 003: consolidation hot → cold is explicit. From firmware it freezes COLD the weights of
+    # the region's keyed registers that the temperature lifecycle has already cooled (COOL), then
+    # persists as the reference does (docs/deviations.md, "learning.consolidate from firmware").
+    from ..learning.temperature import COOL, consolidate
+
+    for c in r.machine.cold:
+        if c is not None and c.key:
+            consolidate(c, min_temperature=COOL)
     b.store.consolidate(r)
 
 
@@ -259,7 +267,10 @@ def _halt_region(b, r, op):
 @handles("InitThermo")
 def _init_thermo(b, r, op):
     b.require_boot(r, "InitThermo")
-    b.store.register(r, cold_buffer(r.machine, "InitThermo", op.register))
+    cold = cold_buffer(r.machine, "InitThermo", op.register)
+    if not cold.key and (op.register & 0x3F) in r.keys:   # a register the boot program allocated:
+        cold.key = r.keys[op.register & 0x3F]              # named by its key table (`key boot N=...`)
+    b.store.register(r, cold)
 
 
 @handles("SaveThermo")
