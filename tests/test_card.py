@@ -95,3 +95,11 @@ def test_a_bare_tvmr_program_is_not_taken_for_a_card():
     assert tvmr[:6] == golden()[:6]             # same first six bytes: the layout decides
     assert not looks_like_card(tvmr)
     assert looks_like_card(pack_card(tvmr, "p"))
+
+
+def test_reader_also_accepts_a_crc_that_skips_the_length_prefix():
+    body = golden(0)
+    body = b"TVMR\x01\x00\x01\x00" + body[8:]
+    alt = zlib.crc32(body[:8] + body[12:])
+    card = parse_card(body + struct.pack("<I", alt))
+    assert card.id == "g" and card.has_checksum
