@@ -187,8 +187,10 @@ def cmd_validate(args) -> int:
 def cmd_brain_run(args) -> int:
     from .host.runner import run_brain
 
+    from .durability_cli import run_flag_kwargs
+
     return run_brain(Path(args.dir), ticks=args.ticks, telemetry=args.telemetry, watch=args.watch,
-                     quiet=args.quiet, state_dir=Path(args.state) if args.state else None)
+                     quiet=args.quiet, state_dir=Path(args.state) if args.state else None, **run_flag_kwargs(args))
 
 
 def cmd_watch(args) -> int:
@@ -234,11 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     b = bsub.add_parser("run", help="boot the brain and run it for N ticks")
     b.add_argument("dir")
     b.add_argument("--ticks", type=_count, default=1000)
-    b.add_argument("--telemetry", help="JSON-lines telemetry file (default DIR/state/telemetry.jsonl)")
+    b.add_argument("--telemetry", help="JSON-lines telemetry file (default: a new DIR/state/telemetry/RUN.jsonl per run)")
     b.add_argument("--state", help="state directory (default DIR/state)")
     b.add_argument("--watch", action="store_true", help="hot-reload firmware files while running")
     b.add_argument("-q", "--quiet", action="store_true", help="no live display")
     b.set_defaults(fn=cmd_brain_run)
+    from .durability_cli import add_run_flags, register as register_durability
+
+    add_run_flags(b)
+    register_durability(bsub)
     p = sub.add_parser("watch", help="dev loop: run a brain (or a firmware directory) and hot-reload edits")
     p.add_argument("dir")
     p.set_defaults(fn=cmd_watch)

@@ -55,6 +55,8 @@ class Durability:
         self._seen_requests = 0
         self.written = 0               # checkpoints published by this process
         self.report: Optional[RestoreReport] = None
+        #: called with (manifest, reason) after each checkpoint this process publishes
+        self.on_publish: Optional[Callable[[Manifest, str], None]] = None
 
     # ---- writing ---------------------------------------------------------------------------------------
     def write_parts(self, ckpt_id: int, regions: Optional[Iterable["Region"]] = None,
@@ -83,6 +85,8 @@ class Durability:
                                                   "regions": [r.name for r in b.regions]})
         self.last_id = tick
         self.written += 1
+        if self.on_publish is not None:
+            self.on_publish(m, reason)
         return m
 
     def _mark(self, tick: int) -> None:

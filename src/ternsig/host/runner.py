@@ -24,8 +24,13 @@ def _table(brain, res: dict[str, Any], rate: float):
 
 
 def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watch: bool = False,
-              quiet: bool = False, state_dir: Optional[Path] = None, out=None) -> int:
+              quiet: bool = False, state_dir: Optional[Path] = None, out=None, *,
+              checkpoint_every: Optional[int] = None, checkpoint_seconds: Optional[float] = None,
+              keep_checkpoints: Optional[int] = None, telemetry_max_bytes: Optional[int] = None,
+              progress: bool = False) -> int:
     from .brain import Brain
+    from .durable import policy_for
+    from .telemetry import DEFAULT_MAX_BYTES, open_run_telemetry
 
     out = out or sys.stdout
     directory = Path(directory)
@@ -38,20 +43,40 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         raise TernsigError(f"--ticks must be 0 or more, got {ticks}")
     state_dir = state_dir or directory / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
-    tele_path = Path(telemetry) if telemetry else state_dir / "telemetry.jsonl"
-    with open(tele_path, "a", buffering=1) as tele:
+    with open_run_telemetry(state_dir, Path(telemetry) if telemetry else None,
+                            max_bytes=telemetry_max_bytes or DEFAULT_MAX_BYTES) as tele:
+        tele_path = tele.path
         brain = Brain(directory, telemetry=tele, state_dir=state_dir)
+        brain.durability.policy = policy_for(brain.config, checkpoint_every, checkpoint_seconds, keep_checkpoints)
+        brain.durability.store.keep = brain.durability.policy.keep
+        pol = brain.durability.policy
+        every = " and ".join(([f"every {pol.every} ticks"] if pol.every else [])
+                             + ([f"every {pol.seconds:g} s"] if pol.seconds else [])) or "on save requests and exit"
+        print(f"brain {directory}: state in {state_dir}; telemetry in {tele_path} (run {tele.run_id}); "
+              f"checkpoints {every}, keeping {pol.keep}", file=out, flush=True)
         reloader = None
         if watch:
             from ..reload import brain_reloader, describe
 
             reloader = brain_reloader(brain, report=lambda ev: print(describe(ev), file=out))
         brain.boot()
+        rep = brain.durability.report
+        if rep is not None:
+            for name, why in rep.skipped:
+                print(f"skipped checkpoint {name}: {why}", file=out, flush=True)
+            if rep.checkpoint is not None:
+                print(f"restored checkpoint {rep.checkpoint} (tick {rep.tick})", file=out, flush=True)
+        for line in brain.dropped:
+            print(f"dropped: {line}", file=out, flush=True)
+        if progress:     # one line per checkpoint: what a supervisor or the crash bench waits for
+            brain.durability.on_publish = lambda m, why: print(f"checkpoint {m.id} tick {m.tick} {why}",
+                                                               file=out, flush=True)
         t0 = time.perf_counter()
-        res: dict[str, Any] = {"tick": 0, "chemicals": brain.substrate.chemicals[:4]}
+        start = brain.substrate.tick              # a restored brain resumes its tick count
+        res: dict[str, Any] = {"tick": start, "chemicals": brain.substrate.chemicals[:4]}
         interrupted = False
         curve: list[tuple[int, float]] = []
-        every = max(1, ticks // 12)
+        every_tick = max(1, ticks // 12)
         early = {25, 50, 100}                 # the start of learning, before the first full window
         try:
             if quiet:
@@ -59,7 +84,7 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                     if reloader is not None:
                         reloader.check()
                     res = brain.tick()
-                    if "accuracy" in res and (res["tick"] % every == 0 or res["tick"] in early):
+                    if "accuracy" in res and (res["tick"] % every_tick == 0 or res["tick"] in early):
                         curve.append((res["tick"], res["accuracy"]))
             else:
                 from rich.console import Console
@@ -71,7 +96,7 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                         if reloader is not None:
                             reloader.check()
                         res = brain.tick()
-                        if "accuracy" in res and (res["tick"] % every == 0 or res["tick"] in early):
+                        if "accuracy" in res and (res["tick"] % every_tick == 0 or res["tick"] in early):
                             curve.append((res["tick"], res["accuracy"]))
                         if i % 25 == 0 or i == ticks - 1:
                             rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
@@ -83,17 +108,20 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                 reloader.close()
             brain.save()
         dt = time.perf_counter() - t0
-        done = res["tick"]
+        done = res["tick"] - start
         if curve:
             print("\nlearning curve (accuracy over the previous 200 ticks):", file=out)
             for tick, acc in curve:
                 print(f"  tick {tick:>6}  {acc:6.1%}  {'#' * round(acc * 40)}", file=out)
-        msg = f"{'interrupted after' if interrupted else 'ran'} {done} ticks in {dt:.2f} s ({done / max(dt, 1e-9):,.0f} ticks/s)"
+        msg = f"{'interrupted after' if interrupted else 'ran'} {done} ticks in {dt:.2f} s ({done / max(dt, 1e-9):,.0f} ticks/s)" \
+            + (f", ticks {start} → {res['tick']}" if start else "")
         if "accuracy" in res:
             msg += f"; accuracy over the last 200 ticks: {res['accuracy']:.1%}"
         print(msg, file=out)
-        print(f"state saved under {state_dir}; telemetry in {tele_path}", file=out)
+        last = brain.durability.last_id
+        print(f"state saved under {state_dir} (checkpoint {last}); telemetry in {tele_path}", file=out)
         traps = [(r.name, r.traps, r.last_trap) for r in brain.regions if r.traps]
         for name, n, last in traps:
             print(f"region {name}: {n} trap(s), last: {last}", file=out)
     return 130 if interrupted else 0
+
