@@ -68,9 +68,10 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                 print(f"restored checkpoint {rep.checkpoint} (tick {rep.tick})", file=out, flush=True)
         for line in brain.dropped:
             print(f"dropped: {line}", file=out, flush=True)
-        if progress:     # one line per checkpoint: what a supervisor or the crash bench waits for
+        if progress:     # what a supervisor or the crash bench waits for: booted, then each checkpoint
             brain.durability.on_publish = lambda m, why: print(f"checkpoint {m.id} tick {m.tick} {why}",
                                                                file=out, flush=True)
+            print(f"running from tick {brain.substrate.tick}", file=out, flush=True)
         t0 = time.perf_counter()
         start = brain.substrate.tick              # a restored brain resumes its tick count
         res: dict[str, Any] = {"tick": start, "chemicals": brain.substrate.chemicals[:4]}
