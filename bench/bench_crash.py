@@ -183,6 +183,31 @@ def run_trials(n: int, workdir: Path, *, every: int = 0, seconds: float = 1.0, m
     return s
 
 
+def checkpoint_cost(workdir: Path, ticks: int = 200, repeats: int = 15) -> tuple[float, float, int]:
+    """(median ms per checkpoint, median ms per tick, bytes per checkpoint) of the example brain."""
+    import statistics
+
+    from ternsig.host.brain import Brain
+    from ternsig.host.durable import CheckpointPolicy
+
+    brain_dir = workdir / "cost-brain"
+    shutil.copytree(EXAMPLE, brain_dir)
+    b = Brain(brain_dir, state_dir=workdir / "cost-state", checkpoint=CheckpointPolicy(every=0, seconds=0, keep=2))
+    b.boot()
+    t0 = time.perf_counter()
+    for _ in range(ticks):
+        b.tick()
+    per_tick = (time.perf_counter() - t0) / ticks
+    times = []
+    for _ in range(repeats):
+        b.tick()
+        t0 = time.perf_counter()
+        m = b.durability.checkpoint("bench")
+        times.append(time.perf_counter() - t0)
+    size = sum(p.size for p in m.parts) if m else 0
+    return statistics.median(times) * 1e3, per_tick * 1e3, size
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, default=200)
@@ -193,6 +218,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--keep", help="work directory to keep (default: a temporary one)")
     args = ap.parse_args(argv)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ternsig-crash-"))
+    cost, tick, size = checkpoint_cost(work)
+    print(f"example brain: one checkpoint {cost:.1f} ms ({size:,} bytes, fsynced), one tick {tick:.2f} ms")
     t0 = time.perf_counter()
     s = run_trials(args.trials, work, every=args.every, seconds=args.seconds, max_delay=args.max_delay, seed=args.seed)
     dt = time.perf_counter() - t0

@@ -140,3 +140,20 @@ def test_a_bad_checkpoint_line_is_an_assembly_error(root):
     brain_dir(root, {"r": COUNTER}, config="checkpoint often=1")
     with pytest.raises(AssemblyError, match="unknown option 'often'"):
         open_brain(root)
+
+
+def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_brain_runs_on(root, monkeypatch):
+    brain_dir(root, {"r": COUNTER}, config="checkpoint every=1")
+    b = open_brain(root)
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(b.durability.store, "write_part", full)
+    b.tick()
+    b.tick()
+    assert b.durability.failures == 2 and b.substrate.tick == 2
+    assert b.events[-1]["note"] == "checkpoint failed: No space left on device"
+    monkeypatch.undo()
+    b.tick()
+    assert b.durability.store.ids() == [3]

@@ -9,8 +9,8 @@ Layout under a brain's state directory::
         ...
       manifest-000000001234     the commit: names every part with its size and SHA-256
 
-A checkpoint exists once its manifest does. Parts are written (atomically, fsynced) before the
-manifest, and the manifest is written atomically, so a crash at any moment leaves either the
+A checkpoint exists once its manifest does. Parts are written and fsynced (with their directory)
+before the manifest, and the manifest is written atomically (temp file, fsync, rename), so a crash at any moment leaves either the
 previous complete checkpoint or the new one — never a mix. On restart :meth:`CheckpointStore.latest`
 takes the newest manifest whose parts are all present with the right size and hash; damaged or
 incomplete ones are skipped (and reported in :attr:`CheckpointStore.skipped`).
@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..atomicio import atomic_write
+from ..atomicio import atomic_write, fsync_dir
 from ..errors import FormatError, HostError
 
 CHECKPOINT_DIR = "checkpoints"
@@ -152,10 +153,24 @@ class CheckpointStore:
 
     # ---- writing ---------------------------------------------------------------------------------------
     def write_part(self, ckpt_id: int, name: str, data: bytes) -> PartRef:
-        """Write one part of checkpoint ``ckpt_id`` atomically; returns its record for the manifest."""
+        """Write (and fsync) one part of checkpoint ``ckpt_id``; returns its record for the manifest.
+
+        Parts need no rename of their own: until the manifest is published nothing refers to
+        them, and a torn part fails its size or hash check. Rewriting a part of an already
+        published checkpoint first unpublishes that checkpoint."""
         check_part_name(name)
         ref = PartRef(name, len(data), hashlib.sha256(data).hexdigest())
-        atomic_write(self.part_dir(ckpt_id) / ref.file, data, make_parents=True)
+        self.manifest_path(ckpt_id).unlink(missing_ok=True)
+        d = self.part_dir(ckpt_id)
+        d.mkdir(parents=True, exist_ok=True)
+        fd = os.open(d / ref.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         return ref
 
     def publish(self, ckpt_id: int, tick: int, parts: list[PartRef], meta: Optional[dict[str, Any]] = None) -> Manifest:
@@ -170,6 +185,7 @@ class CheckpointStore:
             if not f.is_file() or f.stat().st_size != p.size:
                 raise HostError(f"checkpoint {ckpt_id}: part {p.name!r} is missing or has the wrong size")
         m = Manifest(ckpt_id, tick, list(parts), dict(meta or {}), self.manifest_path(ckpt_id))
+        fsync_dir(d)                                  # the parts' directory entries are durable first
         atomic_write(m.path, m.to_bytes(), make_parents=True)
         self.prune()
         return m

@@ -13,6 +13,7 @@ clock is injectable: tests drive it by hand and never depend on wall-clock time.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
@@ -54,6 +55,7 @@ class Durability:
         self.last_time = clock()
         self._seen_requests = 0
         self.written = 0               # checkpoints published by this process
+        self.failures = 0              # periodic checkpoints that could not be written
         self.report: Optional[RestoreReport] = None
         #: called with (manifest, reason) after each checkpoint this process publishes
         self.on_publish: Optional[Callable[[Manifest, str], None]] = None
@@ -111,8 +113,22 @@ class Durability:
         return None
 
     def after_tick(self) -> Optional[Manifest]:
+        """Checkpoint when due. A periodic checkpoint that cannot be written (disk full, permissions)
+        is reported as a telemetry warning and retried at the next trigger; the brain runs on."""
         reason = self.due()
-        return self.checkpoint(reason) if reason else None
+        if not reason:
+            return None
+        try:
+            return self.checkpoint(reason)
+        except OSError as exc:
+            self.failures += 1
+            b = self.brain
+            ev = {"tick": b.substrate.tick, "region": "kernel", "event": "warning", "data": [],
+                  "note": f"checkpoint failed: {exc.strerror or exc}"}
+            b.events.append(ev)
+            if b.telemetry is not None:
+                b.telemetry.write(json.dumps({"type": "event", **ev}) + "\n")
+            return None
 
     # ---- restoring -------------------------------------------------------------------------------------
     def restore(self, regions: Optional[Iterable["Region"]] = None, kernel: bool = True) -> RestoreReport:
