@@ -157,3 +157,32 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_brain_runs_on(r
     monkeypatch.undo()
     b.tick()
     assert b.durability.store.ids() == [3]
+
+
+def test_region_names_that_are_not_plain_identifiers_still_checkpoint(root):
+    from ternsig.host.brainstate import region_part_name
+    from ternsig.host.checkpoint import check_part_name
+
+    for name in ("a/b", "..", "x" * 300, "é"):
+        assert check_part_name(region_part_name(name))
+    assert region_part_name("learner") == "region.learner"
+
+
+def test_a_hand_made_region_part_that_lies_is_a_format_error(root):
+    from ternsig.errors import FormatError
+    from ternsig.host.brainstate import encode_region, restore_region
+    from ternsig.host.statefile import pack, unpack
+
+    brain_dir(root, {"r": COUNTER})
+    b = open_brain(root)
+    good = unpack(encode_region(b, b.region("r")))
+    for mutate in (lambda st: st["cold"][0].update(pol=np.zeros(3, np.int8)),
+                   lambda st: st["cold"][0].update(i=99),
+                   lambda st: st["cold"][0].update(pressure="x"),
+                   lambda st: st.update(param=[0]),
+                   lambda st: st.update(orchestration=[[-1, True, None, None]]),
+                   lambda st: st.pop("hot")):
+        st = unpack(pack(good))
+        mutate(st)
+        with pytest.raises(FormatError):
+            restore_region(b, b.region("r"), st, [])

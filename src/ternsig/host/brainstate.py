@@ -15,6 +15,8 @@ dropped is reported, one line each, and the brain starts anyway.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -34,7 +36,10 @@ ORCHESTRATION_EXT = 0x0007
 
 
 def region_part_name(region_name: str) -> str:
-    return f"region.{region_name}"
+    """``region.<name>``; a name that is not a short plain identifier is replaced by its hash."""
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,100}", region_name):
+        return f"region.{region_name}"
+    return f"region.h{hashlib.sha256(region_name.encode('utf-8', 'surrogatepass')).hexdigest()[:40]}"
 
 
 @dataclass
@@ -170,7 +175,9 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
                 buf.usage = _arr(c["usage"], c["usage"].dtype, n, what).copy()
             m.cold[target & 0x3F] = buf
             p = c["pressure"]
-            m.pressure[target & 0x3F] = None if p is None else np.asarray(p).copy()
+            if p is not None and (not isinstance(p, np.ndarray) or p.ndim != 1 or p.dtype.kind not in "iu"):
+                raise _bad(what, f"pressure of {label} is not an integer vector")
+            m.pressure[target & 0x3F] = None if p is None else p.copy()
             if d is None:
                 restored_dyn.add(target)
         for h in st["hot"]:
@@ -217,6 +224,9 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
 
             table = table_of(m)
             for i, loaded, inp, outp in orch:
+                if not 0 <= int(i) < len(table.slots) or any(x is not None and not 0 <= int(x) < NREGS
+                                                              for x in (inp, outp)):
+                    raise _bad(what, f"model slot record {[i, loaded, inp, outp]!r}")
                 s = table.slots[int(i)]
                 s.loaded, s.input_reg, s.output_reg = bool(loaded), inp, outp
         host = st["host"]
