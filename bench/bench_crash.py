@@ -45,6 +45,7 @@ class Trial:
     restored: Optional[int] = None        # tick this run started from (0: fresh; None: did not boot)
     last_done: int = 0                    # last tick whose telemetry line was written
     checkpoints_seen: int = 0
+    ran_s: float = 0.0                    # from "running from tick" to the kill
     torn: list[str] = field(default_factory=list)
     failed: Optional[str] = None
 
@@ -53,6 +54,7 @@ class Trial:
 class Summary:
     trials: list[Trial] = field(default_factory=list)
     lost: list[int] = field(default_factory=list)
+    lost_s: list[float] = field(default_factory=list)    # lost ticks at the killed run's tick rate
 
     @property
     def torn(self) -> int:
@@ -133,6 +135,7 @@ def run_trial(brain: Path, rng: random.Random, *, every: int, seconds: float, ma
             proc.wait()
             t.failed = f"did not boot (exit {proc.returncode}): {proc.stderr.read().strip()[-300:]}"
             return t
+        started = time.monotonic()
         if kill_after_checkpoints is not None:
             while t.checkpoints_seen < kill_after_checkpoints:
                 line = proc.stdout.readline()
@@ -146,6 +149,7 @@ def run_trial(brain: Path, rng: random.Random, *, every: int, seconds: float, ma
             t.failed = f"exited early ({proc.returncode}): {proc.stderr.read().strip()[-300:]}"
             return t
         proc.send_signal(signal.SIGKILL)
+        t.ran_s = time.monotonic() - started
         proc.wait()
     finally:
         if proc.poll() is None:
@@ -174,7 +178,10 @@ def run_trials(n: int, workdir: Path, *, every: int = 0, seconds: float = 1.0, m
                       kill_after_checkpoints=1 if final else kill_after_checkpoints)
         if prev is not None:
             if t.restored is not None:
-                s.lost.append(max(0, prev.last_done - t.restored))
+                lost = max(0, prev.last_done - t.restored)
+                s.lost.append(lost)
+                rate = (prev.last_done - (prev.restored or 0)) / prev.ran_s if prev.ran_s > 0 else 0.0
+                s.lost_s.append(lost / rate if rate > 0 else 0.0)
         if not final:
             s.trials.append(t)
         elif t.failed:
@@ -231,6 +238,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if lost:
         print(f"  ticks lost per kill:      median {lost[len(lost) // 2]}, p95 {lost[int(len(lost) * 0.95) - 1]}, "
               f"max {lost[-1]} (over {len(lost)} restarts)")
+        ls = sorted(s.lost_s)
+        print(f"  running time lost:        median {ls[len(ls) // 2]:.2f} s, p95 {ls[int(len(ls) * 0.95) - 1]:.2f} s, "
+              f"max {ls[-1]:.2f} s (at each killed run's own tick rate)")
     for t in s.trials:
         for p in t.torn:
             print(f"  TORN: {p}")
