@@ -60,6 +60,10 @@ class Durability:
         #: called with (manifest, reason) after each checkpoint this process publishes
         self.on_publish: Optional[Callable[[Manifest, str], None]] = None
 
+    def set_policy(self, policy: CheckpointPolicy) -> None:
+        self.policy = policy
+        self.store.keep = policy.keep
+
     # ---- writing ---------------------------------------------------------------------------------------
     def write_parts(self, ckpt_id: int, regions: Optional[Iterable["Region"]] = None,
                     kernel: bool = True) -> list[PartRef]:

@@ -47,8 +47,7 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                             max_bytes=telemetry_max_bytes or DEFAULT_MAX_BYTES) as tele:
         tele_path = tele.path
         brain = Brain(directory, telemetry=tele, state_dir=state_dir)
-        brain.durability.policy = policy_for(brain.config, checkpoint_every, checkpoint_seconds, keep_checkpoints)
-        brain.durability.store.keep = brain.durability.policy.keep
+        brain.durability.set_policy(policy_for(brain.config, checkpoint_every, checkpoint_seconds, keep_checkpoints))
         pol = brain.durability.policy
         every = " and ".join(([f"every {pol.every} ticks"] if pol.every else [])
                              + ([f"every {pol.seconds:g} s"] if pol.seconds else [])) or "on save requests and exit"
