@@ -81,6 +81,7 @@ def test_keep_bounds_the_checkpoints_on_disk(root):
     for _ in range(5):
         b.tick()
     assert b.durability.store.ids() == [4, 5]
+    assert [e["data"][0] for e in b.events if e["event"] == "checkpoint"] == [1, 2, 3, 4, 5]
 
 
 def test_a_grown_register_is_restored_with_its_shape(root):

@@ -91,6 +91,7 @@ class Durability:
                                                   "regions": [r.name for r in b.regions]})
         self.last_id = tick
         self.written += 1
+        self._event("checkpoint", [tick, sum(p.size for p in refs)], f"checkpoint {tick} ({reason})")
         if self.on_publish is not None:
             self.on_publish(m, reason)
         return m
@@ -126,13 +127,15 @@ class Durability:
             return self.checkpoint(reason)
         except OSError as exc:
             self.failures += 1
-            b = self.brain
-            ev = {"tick": b.substrate.tick, "region": "kernel", "event": "warning", "data": [],
-                  "note": f"checkpoint failed: {exc.strerror or exc}"}
-            b.events.append(ev)
-            if b.telemetry is not None:
-                b.telemetry.write(json.dumps({"type": "event", **ev}) + "\n")
+            self._event("warning", [], f"checkpoint failed: {exc.strerror or exc}")
             return None
+
+    def _event(self, kind: str, data: list[int], note: str) -> None:
+        b = self.brain
+        ev = {"tick": b.substrate.tick, "region": "kernel", "event": kind, "data": data, "note": note}
+        b.events.append(ev)
+        if b.telemetry is not None:
+            b.telemetry.write(json.dumps({"type": "event", **ev}) + "\n")
 
     # ---- restoring -------------------------------------------------------------------------------------
     def restore(self, regions: Optional[Iterable["Region"]] = None, kernel: bool = True) -> RestoreReport:
