@@ -65,25 +65,28 @@ def run(it, x=(1, 2, 3, 4)):
 
 # ---- verification ---------------------------------------------------------------------------------
 
-def test_truncated_sources_are_refused():
+def test_a_truncated_source_is_refused_or_is_a_shorter_valid_program():
+    """prepare_program judges validity only; that a file is complete is decided by the watcher
+    (size and hash stable across the debounce: tests/test_reload_completeness.py)."""
     text = src()
-    refused = 0
+    full = prepare_program(text, "runtime").instructions
     for cut in range(len(text)):
         try:
             p = prepare_program(text[:cut], "runtime")
         except ReloadRejected:
-            refused += 1
             continue
-        # whatever passes is the complete program (only trailing whitespace/comments were cut)
-        assert p.instructions == prepare_program(text, "runtime").instructions
-    assert refused >= len(text) - 2
+        assert p.instructions == full[:len(p.instructions)]
+
+
+def test_a_program_without_a_trailing_halt_is_accepted():
+    p = prepare_program(src().replace("halt", ""), "runtime")
+    assert len(p.instructions) == len(prepare_program(src(), "runtime").instructions) - 1
 
 
 @pytest.mark.parametrize("text,why", [
     (src(**{"role_runtime": "role learning"}), "declares role 'learning'"),
     (src().replace("halt", "grow_neuron C0, 1, 3\n    halt"), "policy"),
     (src().replace("load_input H0", "loop 3\n    load_input H0"), "loop"),
-    (src().replace("halt", ""), "does not end with halt"),
     (src().replace("shift H1, H1, 0", "shift H1, H1,"), "does not assemble"),
 ])
 def test_prepare_rejects(text, why):
@@ -215,7 +218,7 @@ def test_trailing_debounce_mode_waits(tmp_path):
     f.write_text(src())
     it = make_interp(f.read_text())
     r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False,
-                    eager=False, debounce=0.08)
+                    debounce=0.08)
     f.write_text(src(shift=1))
     t0 = time.monotonic()
     assert _wait(r, lambda: r.swaps == 1)

@@ -4,15 +4,17 @@ Why this exists and how it differs from the reference (``vm/hot_reload.rs``):
 
 * **Never run a half-written file.** The reference reassembles whatever it reads once its 100 ms
   debounce expires, so an editor caught mid-write can hand it a truncated program that still
-  assembles. Here a new version is swapped in only when it is *complete*: it assembles, the
-  validator reports no error, the layer policy of the region's role accepts it, and (by default)
-  its last instruction is a terminator (``halt``, ``jump`` or ``return``), which a truncated file
-  almost always lacks. Anything else leaves the last good program running.
-* **Low latency without noise.** A change is tried as soon as it is seen (a complete file takes
-  effect at the next tick boundary); the debounce (default 50 ms) governs *failures*: a rejected
-  version is reported only once its content has been stable for the debounce period, and only once
-  per distinct failure, so an editor's transient partial writes never spam the log.
-  ``eager=False`` restores the reference's trailing debounce (read only after 50 ms of quiet).
+  assembles. Here completeness is decided by the file itself: a new version is tried only once
+  its size and content hash have stayed the same for the whole debounce (default 50 ms) — checked
+  again by re-reading the file at that moment, so a change the watcher missed restarts the wait —
+  and then it must assemble, pass the validator and the layer policy of the region's role.
+  Anything else leaves the last good program running. How a program ends does not matter: a
+  program without a trailing ``halt`` reloads like any other.
+* **Editor-friendly saves.** Editors that save by writing a temporary file and renaming it over
+  the firmware (an atomic rename, the default of most editors) present exactly one complete
+  version, which takes effect one debounce later at a tick boundary. A slow in-place write is
+  picked up only after it has been quiet for the debounce; a rejected version is reported once
+  per distinct failure.
 * **Keep learned state.** The reference copies back the *weights* of cold registers 0..15 whose
   keys and shapes match and loses their temperatures (and pressure). :func:`swap_program` keeps
   the whole :class:`~ternsig.vm.state.ColdBuffer` (weights, temperatures, usage) and the learning
@@ -34,7 +36,6 @@ from .loader import read_source
 from .program import Program
 from .vm.interpreter import Interpreter
 
-TERMINATORS = frozenset({0x0001, 0x6007, 0x6008})     # halt, return, jump
 DEFAULT_DEBOUNCE = 0.050
 
 
@@ -61,9 +62,9 @@ def _assemble(source: Union[str, bytes], registry: Any, source_name: Optional[st
 
 
 def prepare_program(source: Union[str, bytes], role: Optional[str] = None, *, registry: Any = None,
-                    source_name: Optional[str] = None, require_terminator: bool = True) -> Program:
+                    source_name: Optional[str] = None) -> Program:
     """Assemble and verify ``source`` for ``role``; raise :class:`ReloadRejected` when it is not
-    a complete, valid program.
+    a valid program (whether the file is complete is the watcher's business: see the module doc).
 
     ``role`` is the region's role (None: the role the program declares, if any). A program that
     declares a different role than its region is refused: editing ``role`` in a file must not
@@ -93,11 +94,6 @@ def prepare_program(source: Union[str, bytes], role: Optional[str] = None, *, re
     errors = [d for d in validate_program(program, eff_role, registry) if d.level == ERROR]
     if errors:
         raise ReloadRejected(f"does not validate: {errors[0]}")
-    last = program.instructions[-1]
-    if require_terminator and not (last.ext_id == 0 and last.opcode in TERMINATORS):
-        line = program.lines[-1] if program.lines else None
-        where = f" (last instruction, line {line})" if line else ""
-        raise ReloadRejected(f"incomplete: the program does not end with halt, jump or return{where}")
     return program
 
 
@@ -244,7 +240,6 @@ class _FileState:
     digest: Optional[str] = None               # content hash last seen
     changed_at: float = 0.0                    # when the content last changed
     handled: Optional[str] = None              # digest last swapped in or judged
-    tried: Optional[str] = None                # digest last tried (eager mode, before it settled)
     data: bytes = b""
 
 
@@ -258,7 +253,8 @@ class FileWatcher:
     """
 
     def __init__(self, paths: Iterable[Path], *, poll_interval: float = 0.002,
-                 use_watchfiles: Optional[bool] = None):
+                 use_watchfiles: Optional[bool] = None, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
         self.paths = [Path(p) for p in paths]
         self.poll_interval = poll_interval
         self.states = {p: _FileState() for p in self.paths}
@@ -271,7 +267,7 @@ class FileWatcher:
         self._thread: Optional[threading.Thread] = None
         self.backend = "polling"
         for p in self.paths:
-            self._scan(p, time.monotonic(), initial=True)
+            self._scan(p, clock(), initial=True)
         if use_watchfiles is not False:
             try:
                 import watchfiles  # noqa: F401
@@ -329,9 +325,15 @@ class FileWatcher:
             st.handled = digest
         return True
 
+    def confirm(self, p: Path, now: float) -> bool:
+        """Re-read ``p``: True when its size and content hash are still what was last seen (the
+        version is complete as far as the file can tell); otherwise record the change (restarting
+        its quiet period) and return False."""
+        return not self._scan(p, now, trust_stat=False)
+
     def poll(self, force: bool = False) -> list[Path]:
         """Paths whose content changed since the last poll (throttled to ``poll_interval``)."""
-        now = time.monotonic()
+        now = self.clock()
         if not force and now - self._last_poll < self.poll_interval:
             return []
         self._last_poll = now
@@ -373,15 +375,16 @@ class ReloadTarget:
 class HotReloader:
     """Watches firmware files and swaps complete versions in; call :meth:`check` between ticks.
 
-    ``report(event)`` is called for every swap and once per distinct failure of a file (a rejected
-    version whose content stayed unchanged for ``debounce`` seconds). The counters ``swaps``,
-    ``rejections`` and ``suppressed`` say how often each happened.
+    A version is tried once its size and content hash stayed the same for ``debounce`` seconds
+    (re-checked against the file when the period ends). ``report(event)`` is called for every swap
+    and once per distinct failure of a file. The counters ``swaps``, ``rejections`` and
+    ``suppressed`` say how often each happened. ``clock`` is injectable so tests drive time.
     """
 
     def __init__(self, targets: Iterable[ReloadTarget], *, registry: Any = None,
-                 debounce: float = DEFAULT_DEBOUNCE, eager: bool = True, poll_interval: float = 0.002,
-                 use_watchfiles: Optional[bool] = None, require_terminator: bool = True,
-                 report: Optional[Callable[[ReloadEvent], None]] = None):
+                 debounce: float = DEFAULT_DEBOUNCE, poll_interval: float = 0.002,
+                 use_watchfiles: Optional[bool] = None, report: Optional[Callable[[ReloadEvent], None]] = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.targets = {Path(t.path): t for t in targets}
         if registry is None:
             from .registry import ExtensionRegistry
@@ -389,10 +392,10 @@ class HotReloader:
             registry = ExtensionRegistry.standard()
         self.registry = registry
         self.debounce = debounce
-        self.eager = eager
-        self.require_terminator = require_terminator
         self.report = report
-        self.watcher = FileWatcher(self.targets, poll_interval=poll_interval, use_watchfiles=use_watchfiles)
+        self.clock = clock
+        self.watcher = FileWatcher(self.targets, poll_interval=poll_interval, use_watchfiles=use_watchfiles,
+                                   clock=clock)
         self._reported: dict[Path, set[str]] = {p: set() for p in self.targets}
         self._waiting: set[Path] = set()
         self.swaps = 0
@@ -411,35 +414,35 @@ class HotReloader:
 
     def check(self, force: bool = False) -> list[ReloadEvent]:
         """Poll the files and swap in every complete new version. Must run at a tick boundary."""
-        now = time.monotonic()
         changed = self.watcher.poll(force)
         self._waiting.update(changed)
         out: list[ReloadEvent] = []
-        for p in list(self._waiting):
+        for p in sorted(self._waiting):
             st = self.watcher.states[p]
             if st.digest == st.handled:
                 self._waiting.discard(p)
                 continue
-            settled = now - st.changed_at >= self.debounce
-            if not settled and (not self.eager or st.tried == st.digest):
+            now = self.clock()
+            if now - st.changed_at < self.debounce:
+                continue                          # still changing, or not quiet for long enough
+            if not self.watcher.confirm(p, now):
+                continue                          # changed after all: a new quiet period starts
+            if st.digest == st.handled:           # ... back to the version already running
+                self._waiting.discard(p)
                 continue
-            st.tried = st.digest
-            ev = self._try(p, st, settled)
+            ev = self._try(p, st)
             if ev is not None:
                 out.append(ev)
         return out
 
-    def _try(self, p: Path, st: _FileState, settled: bool) -> Optional[ReloadEvent]:
+    def _try(self, p: Path, st: _FileState) -> Optional[ReloadEvent]:
         target = self.targets[p]
         try:
             if st.digest is None:
                 raise ReloadRejected("the file cannot be read (deleted or renamed?)")
-            program = prepare_program(st.data, target.role, registry=self.registry, source_name=str(p),
-                                      require_terminator=self.require_terminator)
+            program = prepare_program(st.data, target.role, registry=self.registry, source_name=str(p))
             report = target.swap(program)
         except ReloadRejected as exc:
-            if not settled:
-                return None          # maybe mid-write: judge it once it settles
             st.handled = st.digest
             self._waiting.discard(p)
             self.rejections += 1
@@ -454,7 +457,7 @@ class HotReloader:
         self._reported[p].clear()
         self.swaps += 1
         report.path = p
-        ev = ReloadEvent(p, True, report=report, latency_s=time.monotonic() - st.changed_at)
+        ev = ReloadEvent(p, True, report=report, latency_s=self.clock() - st.changed_at)
         return self._emit(ev)
 
     def _emit(self, ev: ReloadEvent) -> ReloadEvent:
@@ -508,7 +511,7 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
         interp = Interpreter()
         interps[p] = interp
         try:
-            prog = prepare_program(read_source(p), None, source_name=str(p), require_terminator=False)
+            prog = prepare_program(read_source(p), None, source_name=str(p))
             interp.load_program(prog)
             out.write(f"loaded {p.relative_to(directory)}: {len(prog.instructions)} instructions\n")
         except TernsigError as exc:
