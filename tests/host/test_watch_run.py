@@ -25,7 +25,11 @@ def test_brain_run_watch_reloads_an_edited_firmware(tmp_path):
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    time.sleep(0.5)
+    # edit only once the brain ticks: the watcher takes its baseline before the first tick, and
+    # loading the brain can take over a second on a loaded machine
+    deadline = time.monotonic() + 30
+    while not _ticked(brain_dir) and time.monotonic() < deadline and not done.is_set():
+        time.sleep(0.05)
     fw = brain_dir / "sensory.ternsig"
     fw.write_text(fw.read_text().replace("shift H1, H0, 3", "shift H1, H0, 2"))
     deadline = time.monotonic() + 20
@@ -42,3 +46,14 @@ def test_brain_run_watch_reloads_an_edited_firmware(tmp_path):
     t.join(timeout=60)
     assert done.is_set()
     assert "ran 20000 ticks" in out.getvalue()
+
+
+def _ticked(brain_dir: Path) -> bool:
+    """A tick line reached the telemetry (state/telemetry*.jsonl)."""
+    for p in (brain_dir / "state").glob("telemetry*.jsonl"):
+        try:
+            if '"type": "tick"' in p.read_text():
+                return True
+        except OSError:
+            pass
+    return False
