@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .atomicio import atomic_write
 
-from .isa.spec import ExtensionTable, Layer
+from .isa.spec import FLAGS, ExtensionTable, Layer
 
 _LAYER = {Layer.KERNEL: "L0 kernel", Layer.BOOT: "L1 boot", Layer.EVOLUTIONARY: "L2 evolutionary",
           Layer.RUNTIME: "L3 runtime", Layer.LEARNING: "L4 learning", Layer.TEST: "test"}
@@ -28,20 +28,19 @@ def table_markdown(table: ExtensionTable) -> str:
     if table.doc:
         lines += [table.doc, ""]
     prefix = "" if table.ext_id == 0 else f"{table.name}."
-    lines += ["| opcode | mnemonic | operands | layer | yields | description |",
-              "|---|---|---|---|---|---|"]
+    lines += ["| opcode | mnemonic | operands | layer | flags | yields | description |",
+              "|---|---|---|---|---|---|---|"]
     for s in sorted(table.specs, key=lambda s: s.opcode):
         mn = f"`{prefix}{s.mnemonic}`" + (" (" + ", ".join(f"`{a}`" for a in s.aliases) + ")" if s.aliases else "")
         lines.append(f"| 0x{s.opcode:04X} | {mn} | {_operands(s)} | {_LAYER[s.layer]} | "
-                     f"{'yes' if s.yields else ''} | {s.doc} |")
+                     f"{' '.join(s.flags)} | {', '.join(s.yields_ops) or ('yes' if s.yields else '')} | {s.doc} |")
     return "\n".join(lines) + "\n"
 
 
 def isa_reference() -> str:
-    from .extensions.core import CORE
     from .registry import ExtensionRegistry
 
-    tables = [CORE] + ExtensionRegistry.standard().tables()
+    tables = ExtensionRegistry.standard().all_tables()
     total = sum(len(t.specs) for t in tables)
     head = [
         "# TVMR instruction set reference",
@@ -52,6 +51,11 @@ def isa_reference() -> str:
         "`[bank:2][index:6]` (H hot, C cold, P param, S shape; `0xFF` null). Operand fields read",
         "`kind@slot`: `reg` a register, `imm8` a byte immediate, `imm16`/`label` a big-endian u16 in C:D,",
         "`gain` a float ×16 in one byte, any other name a `name=N` parameter; `-` means parsed but not encoded.",
+        "",
+        "Flags (`isa.spec.FLAGS`; validator, journal, reload and policy read them):",
+        "",
+        *[f"- `{name}`: {meaning}" for name, meaning in FLAGS.items()],
+        "- `loop=start|end|break`: the loop opener, its closer and the early exit",
         "",
         f"{len(tables)} tables, {total} instructions.",
         "",

@@ -288,12 +288,11 @@ def fix_thermo(data: bytes) -> bytes:
 def random_stream(rng: random.Random, registry: Any = None) -> bytes:
     """Mostly well-formed instruction words (known opcodes, operands among the allocated
     registers, small immediates), with raw random words mixed in."""
-    from .extensions.core import CORE
     if registry is None:
         from .registry import ExtensionRegistry
 
         registry = ExtensionRegistry.standard()
-    specs = list(CORE.specs) + [s for t in registry.tables() for s in t.specs]
+    specs = [s for t in registry.all_tables() for s in t.specs]
     regs = [r.reg for r in STREAM_REGISTERS] + [0xFF]
     out = bytearray()
     for _ in range(rng.randint(1, 24)):

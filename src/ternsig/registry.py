@@ -1,9 +1,14 @@
-"""The extension registry: which extension tables a machine can dispatch to."""
+"""The extension registry: which extension tables a machine can dispatch to.
+
+Every registry holds the core ISA as extension 0, so one lookup (:meth:`ExtensionRegistry.spec`)
+serves core and extension instructions alike.
+"""
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
 from .errors import TernsigError
+from .extensions import CORE, standard_tables
 from .isa.spec import ExtensionTable, InstructionSpec
 
 USER_EXT_MIN = 0x0100
@@ -15,16 +20,14 @@ class RegistryError(TernsigError):
 
 class ExtensionRegistry:
     def __init__(self, tables: Iterable[ExtensionTable] = ()):
-        self._by_id: dict[int, ExtensionTable] = {}
+        self._by_id: dict[int, ExtensionTable] = {0: CORE}
         self._by_name: dict[str, ExtensionTable] = {}
         for t in tables:
             self.register(t)
 
     @classmethod
     def standard(cls) -> "ExtensionRegistry":
-        """A registry holding every standard extension."""
-        from .extensions import standard_tables
-
+        """A registry holding every standard extension (and, like every registry, the core ISA)."""
         return cls(standard_tables())
 
     def register(self, table: ExtensionTable) -> None:
@@ -43,12 +46,23 @@ class ExtensionRegistry:
         self._by_name[name] = table
 
     def get(self, ext_id: int) -> Optional[ExtensionTable]:
+        """The table of ``ext_id`` (0 is the core ISA)."""
         return self._by_id.get(ext_id)
+
+    def spec(self, ext_id: int, opcode: int) -> Optional[InstructionSpec]:
+        """The one instruction lookup, core and extensions alike."""
+        t = self._by_id.get(ext_id)
+        return t.by_opcode.get(opcode) if t is not None else None
 
     def by_name(self, name: str) -> Optional[ExtensionTable]:
         return self._by_name.get(name.lower())
 
     def tables(self) -> list[ExtensionTable]:
+        """The registered extension tables by id (the core table excluded: see :meth:`all_tables`)."""
+        return sorted((t for t in self._by_id.values() if t.ext_id), key=lambda t: t.ext_id)
+
+    def all_tables(self) -> list[ExtensionTable]:
+        """Every table this registry dispatches to, core (extension 0) first."""
         return sorted(self._by_id.values(), key=lambda t: t.ext_id)
 
     def resolve(self, qualified: str) -> Optional[InstructionSpec]:
@@ -61,7 +75,7 @@ class ExtensionRegistry:
         return t.lookup(mnem) if t else None
 
     def __contains__(self, ext_id: int) -> bool:
-        return ext_id in self._by_id
+        return ext_id != 0 and ext_id in self._by_id
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._by_id) - 1

@@ -33,12 +33,15 @@ from typing import Any, Callable, Iterable, Optional, TextIO
 from .errors import TernsigError
 from .inputs import apply_inputs
 from .loader import load_program_file as load_program
+from .extensions.test_ext import TABLE as TEST_TABLE
 from .isa.encoding import Instruction, reg_name
 from .program import Program
 from .vm.interpreter import Interpreter
 from .vm.results import Status
 
-TEST_EXT, TEST_BEGIN, TEST_END = 0x000A, 0x0004, 0x0005
+#: the test extension's case markers, read from its table
+TEST_EXT = TEST_TABLE.ext_id
+TEST_BEGIN, TEST_END = TEST_TABLE.by_mnemonic["test_begin"].opcode, TEST_TABLE.by_mnemonic["test_end"].opcode
 DEFAULT_FUEL = 1_000_000
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
@@ -82,14 +85,11 @@ class FileReport:
 
 def describe(ins: Instruction, registry: Any = None) -> str:
     """``test.assert_eq H1, H2``-style text for an instruction (raw words for unknown ones)."""
-    from .extensions.core import CORE
+    from .safety.policy import spec_for
 
-    if ins.ext_id == 0:
-        spec, prefix = CORE.by_opcode.get(ins.opcode), ""
-    else:
-        table = registry.get(ins.ext_id) if registry is not None else None
-        spec = table.by_opcode.get(ins.opcode) if table is not None else None
-        prefix = f"{table.name}." if table is not None else ""
+    spec = spec_for(ins, registry)
+    table = registry.get(ins.ext_id) if registry is not None else None
+    prefix = f"{table.name}." if ins.ext_id and table is not None else ""
     if spec is None:
         return f"<{ins}>"
     ops = ins.operands

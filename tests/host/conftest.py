@@ -15,12 +15,11 @@ from typing import Optional, Union
 import numpy as np
 import pytest
 
+from ternsig.extensions import STANDARD_IDS
 from ternsig.host.brain import Brain
 from ternsig.isa.encoding import BANK_HOT, make_reg
 
-EXT_IDS = {"ternary": 0x0002, "activation": 0x0003, "learning": 0x0004, "neuro": 0x0005, "arch": 0x0006,
-           "orchestration": 0x0007, "lifecycle": 0x0008, "ipc": 0x0009, "test": 0x000A, "bank": 0x000B,
-           "pool": 0x000C}
+EXT_IDS = STANDARD_IDS   # names and ids come from the extension tables
 
 RegionSpec = Union[str, tuple[str, str], dict]
 

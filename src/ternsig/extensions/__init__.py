@@ -1,30 +1,25 @@
-"""Standard extensions: one module per extension, its instruction table and handlers side by side."""
+"""Standard extensions: one module per extension, its instruction table and handlers side by side.
+
+The core ISA is extension 0 (``core/``). :data:`STANDARD` is the one list of standard tables,
+in id order; every id and name elsewhere is read from these tables.
+"""
 from __future__ import annotations
 
-import importlib
-
 from ..isa.spec import ExtensionTable
+from . import (activation, arch, bank, ipc, learning, lifecycle, neuro, orchestration, pool, sampling, tensor,
+               ternary, test_ext)
+from .core import CORE
 
-#: short name → ext id, as the reference's `.requires` resolves them
-STANDARD_IDS: dict[str, int] = {
-    "tensor": 0x0001, "ternary": 0x0002, "activation": 0x0003, "learning": 0x0004, "neuro": 0x0005,
-    "arch": 0x0006, "orchestration": 0x0007, "lifecycle": 0x0008, "ipc": 0x0009, "test": 0x000A,
-    "bank": 0x000B, "pool": 0x000C, "sampling": 0x00C0,
-}
+#: every standard table, core first, then by id
+STANDARD: tuple[ExtensionTable, ...] = tuple(sorted(
+    (CORE, tensor.TABLE, ternary.TABLE, activation.TABLE, learning.TABLE, neuro.TABLE, arch.TABLE,
+     orchestration.TABLE, lifecycle.TABLE, ipc.TABLE, test_ext.TABLE, bank.TABLE, pool.TABLE, sampling.TABLE),
+    key=lambda t: t.ext_id))
 
-_MODULES = {"test": "test_ext"}
+#: short name → ext id of the standard (non-core) extensions, as the reference's `.requires` resolves them
+STANDARD_IDS: dict[str, int] = {t.name: t.ext_id for t in STANDARD if t.ext_id}
 
 
 def standard_tables() -> list[ExtensionTable]:
-    """Every standard extension table that is implemented in this package."""
-    tables = []
-    for name in STANDARD_IDS:
-        modname = _MODULES.get(name, name)
-        try:
-            mod = importlib.import_module(f"{__name__}.{modname}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{modname}":
-                continue
-            raise
-        tables.append(mod.TABLE)
-    return tables
+    """Every standard extension table (core excluded: a registry always holds it)."""
+    return [t for t in STANDARD if t.ext_id]

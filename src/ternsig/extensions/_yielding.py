@@ -16,7 +16,7 @@ from ..isa.spec import ExtensionTable, Layer
 from ..vm.state import Machine
 
 FieldSource = Union[str, Callable[[int, int, int, int], Any]]
-Row = tuple[int, str, str, Layer, str, str, dict[str, FieldSource]]
+Row = tuple  # (opcode, mnemonic, layout, layer, doc, variant, field sources[, flags])
 
 _SLOT = {"A": 0, "B": 1, "C": 2, "D": 3}
 
@@ -52,5 +52,6 @@ def yield_handler(variant: str, sources: dict[str, FieldSource]) -> Callable[...
 
 def declare_yields(table: ExtensionTable, rows: list[Row]) -> None:
     """Declare every row on ``table`` as a yielding instruction."""
-    for opcode, mnemonic, layout, layer, doc, variant, sources in rows:
-        table.op(opcode, mnemonic, layout, layer, doc, yields=True)(yield_handler(variant, sources))
+    for opcode, mnemonic, layout, layer, doc, variant, sources, *flags in rows:
+        table.op(opcode, mnemonic, layout, layer, doc, yields=variant,
+                 flags=flags[0] if flags else "")(yield_handler(variant, sources))

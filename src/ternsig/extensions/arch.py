@@ -44,18 +44,18 @@ def _raw_hot(m: Machine, raw: int) -> HotBuffer:
 
 
 @TABLE.op(0x0000, "alloc_tensor", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
-          "Allocate zeroed hot/cold A of shape [B] (C:D = 0) or [B, C:D].")
+          "Allocate zeroed hot/cold A of shape [B] (C:D = 0) or [B, C:D].", flags="structural")
 def alloc_tensor(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.alloc_register(m, a, st.alloc_shape(b, (c << 8) | d))
 
 
-@TABLE.op(0x0001, "free_tensor", "reg@A", B, "Free hot/cold register A.")
+@TABLE.op(0x0001, "free_tensor", "reg@A", B, "Free hot/cold register A.", flags="structural")
 def free_tensor(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.free_register(m, a)
 
 
 @TABLE.op(0x0002, "wire_forward", "reg@A reg@B reg@C", B,
-          "H(A) = C(B) · H[C] (C's raw byte is the slot index), ungated, clamped; shape [out].")
+          "H(A) = C(B) · H[C] (C's raw byte is the slot index), ungated, clamped; shape [out].", flags="structural")
 def wire_forward(m: Machine, a: int, b: int, c: int, d: int) -> None:
     wi = b & 0x3F
     w = _cold(m, wi)
@@ -70,7 +70,7 @@ def wire_forward(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0003, "wire_skip", "reg@A reg@B reg@C", B,
-          "H(A) = H(B) + H[C] broadcast (i mod len), saturating; shape of B.")
+          "H(A) = H(B) + H[C] broadcast (i mod len), saturating; shape of B.", flags="structural")
 def wire_skip(m: Machine, a: int, b: int, c: int, d: int) -> None:
     si = b & 0x3F
     x1 = m.hot[si]
@@ -81,26 +81,26 @@ def wire_skip(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0004, "grow_neuron", "reg@A imm8@B=0 imm8@C=0 imm8@D=0", E,
-          "Append C neurons to cold A (rows if 2-D), LCG-initialised from seed D + weight count.")
+          "Append C neurons to cold A (rows if 2-D), LCG-initialised from seed D + weight count.", flags="structural writes_weights")
 def grow_neuron(m: Machine, a: int, b: int, c: int, d: int) -> None:
     if c == 0:
         raise ExecFault("Cannot grow by 0 neurons")
     st.grow_neurons(_cold(m, a & 0x3F), c, d)
 
 
-@TABLE.op(0x0005, "prune_neuron", "reg@A imm8@B=0 imm8@C=0", E, "Remove neuron (element or row) C of cold A.")
+@TABLE.op(0x0005, "prune_neuron", "reg@A imm8@B=0 imm8@C=0", E, "Remove neuron (element or row) C of cold A.", flags="structural writes_weights")
 def prune_neuron(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.prune_neuron(_cold(m, a & 0x3F), c)
 
 
 @TABLE.op(0x0006, "init_random", "reg@A imm8@B=0 imm8@C=0 imm8@D=0", E,
-          "Refill cold A from the LCG with seed D (missing register: no-op).")
+          "Refill cold A from the LCG with seed D (missing register: no-op).", flags="structural writes_weights")
 def init_random(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.init_random(m.cold[a & 0x3F], d)
 
 
 @TABLE.op(0x0007, "define_layer", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
-          "Allocate cold (A & 0x3F) of shape [C:D, B] (out, in); both dimensions must be > 0.")
+          "Allocate cold (A & 0x3F) of shape [C:D, B] (out, in); both dimensions must be > 0.", flags="structural writes_weights")
 def define_layer(m: Machine, a: int, b: int, c: int, d: int) -> None:
     idx, inn, out = a & 0x3F, b, (c << 8) | d
     if inn == 0 or out == 0:
@@ -116,30 +116,30 @@ def _set_all_temps(m: Machine, a: int, temp: int) -> None:
     w.touch()
 
 
-@TABLE.op(0x0008, "freeze_layer", "reg@A", E, "Set every temperature of cold A to COLD.")
+@TABLE.op(0x0008, "freeze_layer", "reg@A", E, "Set every temperature of cold A to COLD.", flags="structural writes_weights")
 def freeze_layer(m: Machine, a: int, b: int, c: int, d: int) -> None:
     _set_all_temps(m, a, COLD)
 
 
-@TABLE.op(0x0009, "unfreeze_layer", "reg@A", E, "Set every temperature of cold A to HOT.")
+@TABLE.op(0x0009, "unfreeze_layer", "reg@A", E, "Set every temperature of cold A to HOT.", flags="structural writes_weights")
 def unfreeze_layer(m: Machine, a: int, b: int, c: int, d: int) -> None:
     _set_all_temps(m, a, HOT)
 
 
 @TABLE.op(0x000A, "set_activation", "reg@A imm8@B", B,
-          "Shape register (A & 0x3F) = [B] (0 none, 1 relu, 2 sigmoid, 3 tanh, 4 softmax, 5 gelu).")
+          "Shape register (A & 0x3F) = [B] (0 none, 1 relu, 2 sigmoid, 3 tanh, 4 softmax, 5 gelu).", flags="structural")
 def set_activation(m: Machine, a: int, b: int, c: int, d: int) -> None:
     m.shape_regs[a & 0x3F] = [b]
 
 
 @TABLE.op(0x000B, "alloc_dynamic", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
           "Ask the host for a register: bank B (0 hot..3 shape), size C:D. Yields AllocRegister.",
-          yields=True)
+          yields="AllocRegister", flags="structural")
 def alloc_dynamic(m: Machine, a: int, b: int, c: int, d: int):
     return make("AllocRegister", target=a, bank=b, size=(c << 8) | d)
 
 
 @TABLE.op(0x000C, "free_dynamic", "reg@A", B, "Release a dynamically allocated register. Yields FreeRegister.",
-          yields=True)
+          yields="FreeRegister", flags="structural")
 def free_dynamic(m: Machine, a: int, b: int, c: int, d: int):
     return make("FreeRegister", register=a)

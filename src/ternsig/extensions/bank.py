@@ -74,7 +74,7 @@ _BankTouch, _BankDelete, _BankCount = OPS["BankTouch"], OPS["BankDelete"], OPS["
 
 @TABLE.op(0x0000, "bank_query", "reg@A reg@B imm8@C imm8@D", R,
           "H[A] = [count, (score, id_hi, id_lo)*] of the top-D entries of bank C most similar to H[B]. Yields BankQuery.",
-          yields=True)
+          yields="BankQuery")
 def bank_query(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:
@@ -93,7 +93,7 @@ def bank_query(m: Machine, a: int, b: int, c: int, d: int) -> object:
 
 
 @TABLE.op(0x0001, "bank_write", "reg@A reg@B imm8@C", R, "Store H[B] in bank C; H[A] = [id_hi, id_lo]. Yields BankWrite.",
-          yields=True)
+          yields="BankWrite")
 def bank_write(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:
@@ -108,7 +108,7 @@ def bank_write(m: Machine, a: int, b: int, c: int, d: int) -> object:
 
 
 @TABLE.op(0x0002, "bank_load", "reg@A reg@B imm8@C", R, "H[A] = vector of the entry [id_hi, id_lo] = H[B] in bank C. Yields BankLoad.",
-          yields=True)
+          yields="BankLoad")
 def bank_load(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:
@@ -123,7 +123,7 @@ def bank_load(m: Machine, a: int, b: int, c: int, d: int) -> object:
 
 
 @TABLE.op(0x0005, "bank_touch", "reg@A imm8@B", R, "Record an access to entry H[A] = [id_hi, id_lo] of bank B. Yields BankTouch.",
-          yields=True)
+          yields="BankTouch")
 def bank_touch(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:
@@ -135,7 +135,7 @@ def bank_touch(m: Machine, a: int, b: int, c: int, d: int) -> object:
 
 
 @TABLE.op(0x0006, "bank_delete", "reg@A imm8@B", R, "Delete entry H[A] = [id_hi, id_lo] from bank B. Yields BankDelete.",
-          yields=True)
+          yields="BankDelete")
 def bank_delete(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:
@@ -146,7 +146,7 @@ def bank_delete(m: Machine, a: int, b: int, c: int, d: int) -> object:
     return _BankDelete(source=a, bank_slot=b)
 
 
-@TABLE.op(0x0007, "bank_count", "reg@A imm8@B", R, "H[A] = [entry count of bank B]. Yields BankCount.", yields=True)
+@TABLE.op(0x0007, "bank_count", "reg@A imm8@B", R, "H[A] = [entry count of bank B]. Yields BankCount.", yields="BankCount")
 def bank_count(m: Machine, a: int, b: int, c: int, d: int) -> object:
     cache = m.bank_cache
     if cache is not None:

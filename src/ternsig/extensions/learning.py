@@ -72,13 +72,13 @@ def _first(m: Machine, idx: int) -> int:
 
 @TABLE.op(0x0000, "mastery_update", "reg@A reg@B reg@C scale@D=0", L,
           "Accumulate pressure for cold A from activity B and direction sign(C[0]) (C read as C & 0x0F); "
-          "scale D (0 → 15) × dopamine scale.")
+          "scale D (0 → 15) × dopamine scale.", flags="mastery")
 def mastery_update(m: Machine, a: int, b: int, c: int, d: int) -> None:
     accumulate_mastery(m, a & 0x3F, b & 0x3F, c & 0x0F, d, 4)
 
 
 @TABLE.op(0x0001, "mastery_commit", "reg@A imm8@B=0 imm8@C=0 threshold@D=0", L,
-          "Commit pressure past threshold D (0 → 50) × temperature to cold A, step 5; does not set dirty.")
+          "Commit pressure past threshold D (0 → 50) × temperature to cold A, step 5; does not set dirty.", flags="writes_weights mastery")
 def mastery_commit(m: Machine, a: int, b: int, c: int, d: int) -> None:
     commit_pressure(m, a & 0x3F, d, 5)
 
@@ -110,7 +110,7 @@ def decay_eligibility(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x000D, "update_weights", "reg@A", L,
-          "Step cold A where |pressure·clamp(error,1,1000)·dopamine/65536| > 30, then zero its pressure.")
+          "Step cold A where |pressure·clamp(error,1,1000)·dopamine/65536| > 30, then zero its pressure.", flags="writes_weights")
 def update_weights(m: Machine, a: int, b: int, c: int, d: int) -> None:
     apply_pressure_update(m, a & 0x3F)
 
@@ -232,7 +232,7 @@ def gate_error(m: Machine, a: int, b: int, c: int, d: int) -> None:
 # ---- checkpoints and consolidation ------------------------------------------------------------
 
 @TABLE.op(0x0011, "checkpoint_weights", "reg@A", L,
-          "Keep an in-memory copy of cold A and yield CheckpointSave for the host to persist.", yields=True)
+          "Keep an in-memory copy of cold A and yield CheckpointSave for the host to persist.", yields="CheckpointSave")
 def checkpoint_weights(m: Machine, a: int, b: int, c: int, d: int) -> Any:
     idx = a & 0x3F
     cold = m.cold[idx]
@@ -243,7 +243,7 @@ def checkpoint_weights(m: Machine, a: int, b: int, c: int, d: int) -> Any:
 
 
 @TABLE.op(0x0012, "rollback_weights", "reg@A", L,
-          "Restore cold A from its in-memory copy (consumed); without one, yield CheckpointRestore.", yields=True)
+          "Restore cold A from its in-memory copy (consumed); without one, yield CheckpointRestore.", yields="CheckpointRestore", flags="writes_weights")
 def rollback_weights(m: Machine, a: int, b: int, c: int, d: int) -> Any:
     idx = a & 0x3F
     st = _state(m)
@@ -256,12 +256,12 @@ def rollback_weights(m: Machine, a: int, b: int, c: int, d: int) -> Any:
     return None
 
 
-@TABLE.op(0x0013, "consolidate", "", L, "Yield Consolidate: the host persists learned weights.", yields=True)
+@TABLE.op(0x0013, "consolidate", "", L, "Yield Consolidate: the host persists learned weights.", yields="Consolidate")
 def consolidate(m: Machine, a: int, b: int, c: int, d: int) -> Any:
     return make("Consolidate")
 
 
 @TABLE.op(0x0014, "discard_checkpoint", "reg@A", L,
-          "Yield CheckpointDiscard for cold A (the in-memory copy is kept).", yields=True)
+          "Yield CheckpointDiscard for cold A (the in-memory copy is kept).", yields="CheckpointDiscard")
 def discard_checkpoint(m: Machine, a: int, b: int, c: int, d: int) -> Any:
     return make("CheckpointDiscard", register=a)

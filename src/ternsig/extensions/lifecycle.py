@@ -61,13 +61,13 @@ def _key_id(m: Machine, b: int) -> int:
 
 
 @TABLE.op(0x000B, "load_weights", "reg@A imm8@B", B, "Load cold A from storage under key P[B] (B a raw index). Yields LoadWeights.",
-          yields=True)
+          yields="LoadWeights", flags="writes_weights")
 def load_weights(m: Machine, a: int, b: int, c: int, d: int) -> object:
     return OPS["LoadWeights"](register=a, key_id=_key_id(m, b))
 
 
 @TABLE.op(0x000C, "store_weights", "reg@A imm8@B", R, "Store cold A under key P[B] (B a raw index). Yields StoreWeights.",
-          yields=True)
+          yields="StoreWeights")
 def store_weights(m: Machine, a: int, b: int, c: int, d: int) -> object:
     return OPS["StoreWeights"](register=a, key_id=_key_id(m, b))
 

@@ -27,10 +27,11 @@ _ROWS: list[Row] = [
     (0x0000, "chem_read", "reg@A imm8@B", R, "H[A][0] = level of chemical B (host). Yields ChemRead.",
      "ChemRead", {"target": "A", "chem_id": "B"}),
     (0x0001, "chem_set", "reg@A imm8@B", R, "Set chemical B from H[A][0] (regulation only). Yields ChemSet.",
-     "ChemSet", {"source": "A", "chem_id": "B"}),
+     "ChemSet", {"source": "A", "chem_id": "B"}, "writes_chemicals"),
     (0x0002, "chem_inject", "reg@A imm8@B imm8@C=0 imm8@D=0", R,
      "Add H[A][C] to chemical B; D bit 0 = signed (centred on 128). Yields ChemInject.",
-     "ChemInject", {"source": "A", "chem_id": "B", "elem_idx": "C", "signed": lambda a, b, c, d: bool(d & 1)}),
+     "ChemInject", {"source": "A", "chem_id": "B", "elem_idx": "C", "signed": lambda a, b, c, d: bool(d & 1)},
+     "writes_chemicals"),
     (0x0003, "field_read", "reg@A imm8@B", R, "Read field B's region slice into H[A]. Yields FieldRead.",
      "FieldRead", {"target": "A", "field_id": "B"}),
     (0x0004, "field_write", "reg@A imm8@B", R, "Write H[A] to field B's region slice. Yields FieldWrite.",
@@ -99,7 +100,7 @@ def temp_read(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x000A, "temp_write", "reg@A reg@B", E,
-          "Temperatures of cold B = clamp(H[A], 0, 3), cut or padded with HOT to the weight count.")
+          "Temperatures of cold B = clamp(H[A], 0, 3), cut or padded with HOT to the weight count.", flags="writes_weights")
 def temp_write(m: Machine, a: int, b: int, c: int, d: int) -> None:
     hi, ci = a & 0x3F, b & 0x3F
     src = m.hot[hi]

@@ -66,14 +66,14 @@ _ModelLoad, _ModelExec = OPS["ModelLoad"], OPS["ModelExec"]
 
 
 @TABLE.op(0x0000, "model_load", "reg@A imm8@B", R, "Mark slot B loaded and ask the host to load it. Yields ModelLoad.",
-          yields=True)
+          yields="ModelLoad")
 def model_load(m: Machine, a: int, b: int, c: int, d: int) -> object:
     table_of(m).slots[b].loaded = True
     return _ModelLoad(target=a, slot=b)
 
 
 @TABLE.op(0x0001, "model_exec", "reg@A imm8@B", R, "Run the model in slot B (must be loaded), output into H[A]. Yields ModelExec.",
-          yields=True)
+          yields="ModelExec")
 def model_exec(m: Machine, a: int, b: int, c: int, d: int) -> object:
     if not table_of(m).slots[b].loaded:
         raise ExecFault(f"MODEL_EXEC: slot {b} not loaded")

@@ -109,7 +109,7 @@ def gate_update(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0007, "quantize", _RR, L,
-          "Cold A = signals of H(B): polarity sign(v), magnitude (|v| >> 8) truncated to u8; shape [n].")
+          "Cold A = signals of H(B): polarity sign(v), magnitude (|v| >> 8) truncated to u8; shape [n].", flags="writes_weights")
 def quantize(m: Machine, a: int, b: int, c: int, d: int) -> None:
     src = _hot(m, b & 0x3F).data.astype(np.int64)
     pol = np.sign(src).astype(np.int8)
@@ -130,7 +130,7 @@ def pack_ternary(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0009, "unpack_ternary", _RR, L,
-          "Cold A = 4 signals per word of H(B) (bits 0..7): 0b01 → +128, 0b10 → −128, else 0.")
+          "Cold A = 4 signals per word of H(B) (bits 0..7): 0b01 → +128, 0b10 → −128, else 0.", flags="writes_weights")
 def unpack_ternary(m: Machine, a: int, b: int, c: int, d: int) -> None:
     words = _hot(m, b & 0x3F).data.astype(np.int64)
     codes = ((words[:, None] >> np.array([0, 2, 4, 6])) & 3).ravel()
@@ -146,7 +146,7 @@ def _updates(m: Machine, a: int, b: int) -> tuple[ColdBuffer, np.ndarray, int]:
 
 
 @TABLE.op(0x000A, "apply_polarity", _RR, L,
-          "Cold A polarity = +1 where H(B) > 0, −1 where < 0, unchanged where 0 (magnitude kept).")
+          "Cold A polarity = +1 where H(B) > 0, −1 where < 0, unchanged where 0 (magnitude kept).", flags="writes_weights")
 def apply_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w, upd, n = _updates(m, a, b)
     u = upd[:n]
@@ -156,7 +156,7 @@ def apply_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w.touch()
 
 
-@TABLE.op(0x000B, "apply_magnitude", _RR, L, "Cold A magnitude = clamp(H(B), 0, 255) (polarity kept).")
+@TABLE.op(0x000B, "apply_magnitude", _RR, L, "Cold A magnitude = clamp(H(B), 0, 255) (polarity kept).", flags="writes_weights")
 def apply_magnitude(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w, upd, n = _updates(m, a, b)
     mag = w.mag.copy()
@@ -166,7 +166,7 @@ def apply_magnitude(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x000C, "threshold_polarity", _RR, L,
-          "Where |H(B)| > 2·magnitude and its sign differs from the polarity: flip, magnitude = 30.")
+          "Where |H(B)| > 2·magnitude and its sign differs from the polarity: flip, magnitude = 30.", flags="writes_weights")
 def threshold_polarity(m: Machine, a: int, b: int, c: int, d: int) -> None:
     pressure = _hot(m, b & 0x3F).data
     w = _cold(m, a & 0x3F)

@@ -16,12 +16,12 @@ from ..errors import HostError, TernsigError
 from ..vm.interpreter import Interpreter
 from .regio import read_hot
 
+from ..extensions.orchestration import TABLE as ORCHESTRATION
 from .handlers import BrainView
 
 if TYPE_CHECKING:
     from .region import Region
 
-ORCHESTRATION_EXT = 0x0007
 
 
 class ModelTable:
@@ -57,7 +57,7 @@ class ModelTable:
         interp.load_program(program)
 
     def _bound_input(self, region: "Region", slot: int) -> np.ndarray:
-        state: Any = region.machine.ext_state.get(ORCHESTRATION_EXT)
+        state: Any = region.machine.ext_state.get(ORCHESTRATION.ext_id)
         reg = None
         if state is not None:
             reg = state.input_register(slot)

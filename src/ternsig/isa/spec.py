@@ -1,8 +1,9 @@
 """Instruction specs: the one table per extension that everything else reads.
 
 An :class:`ExtensionTable` lists its instructions once — mnemonic, opcode, operand layout, safety
-layer, whether it yields a DomainOp, a one-line doc and the handler. The assembler, disassembler,
-validator, spec generator and interpreter all read these tables; nothing else lists opcodes.
+layer, classification flags (:data:`FLAGS`), the DomainOps it yields, a one-line doc and the
+handler. The assembler, disassembler, validator, journal, reload, spec generator and interpreter
+all read these tables; nothing else lists opcodes.
 
 Operand layouts are written as a compact string of space-separated fields, each
 ``kind@slot[=default]``:
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from ..errors import UsageError
 
@@ -80,6 +81,44 @@ def parse_layout(text: str) -> tuple[Operand, ...]:
 
 Handler = Callable[..., Any]
 
+#: classification flags an instruction row may carry (``flags="branch terminator"``), and what they mean
+FLAGS: dict[str, str] = {
+    "branch": "may jump to the instruction index in its C:D operand",
+    "terminator": "never falls through to the next instruction",
+    "call": "pushes a return address (a subroutine call)",
+    "ret": "returns from a subroutine call",
+    "structural": "allocates, frees, reshapes or rewires registers",
+    "allocates": "allocates its A register itself, so A need not be declared",
+    "masks_third": "the reference reads its third register operand as C & 0x0F",
+    "writes_weights": "changes a cold register's weights or temperatures, itself or through the DomainOp it yields",
+    "writes_chemicals": "changes chemical levels, itself or through the DomainOp it yields",
+    "loads_input": "reads the machine's input buffer",
+    "stores_output": "writes the machine's output buffer",
+    "mastery": "accumulates or commits mastery pressure",
+}
+#: values of ``loop=``: the loop opener, its closer and the early exit
+LOOP_ROLES = ("start", "end", "break")
+
+
+def parse_flags(text: str) -> dict[str, Any]:
+    """``"branch terminator loop=start"`` → keyword values for :class:`InstructionSpec`."""
+    out: dict[str, Any] = {}
+    for tok in text.split():
+        name, eq, value = tok.partition("=")
+        if name == "loop" and eq and value in LOOP_ROLES:
+            out["loop"] = value
+        elif name in FLAGS and not eq:
+            out[name] = True
+        else:
+            raise UsageError(f"unknown instruction flag {tok!r} (known: {', '.join(FLAGS)}, loop=start|end|break)")
+    return out
+
+
+def _yield_names(yields: Union[bool, str, tuple[str, ...]]) -> tuple[str, ...]:
+    if isinstance(yields, bool):
+        return ()
+    return (yields,) if isinstance(yields, str) else tuple(yields)
+
 
 @dataclass
 class InstructionSpec:
@@ -92,6 +131,31 @@ class InstructionSpec:
     yields: bool = False
     aliases: tuple[str, ...] = ()
     handler: Optional[Handler] = None  # handler(machine, a, b, c, d) -> None | result
+    # classification (see FLAGS); every list of "which opcodes do X" is derived from these
+    branch: bool = False
+    terminator: bool = False
+    loop: Optional[str] = None         # "start" | "end" | "break" (see LOOP_ROLES)
+    call: bool = False
+    ret: bool = False
+    structural: bool = False
+    allocates: bool = False
+    masks_third: bool = False
+    writes_weights: bool = False
+    writes_chemicals: bool = False
+    loads_input: bool = False
+    stores_output: bool = False
+    mastery: bool = False
+    yields_ops: tuple[str, ...] = ()   # the DomainOp variants it may yield (names in vm/domainops.py)
+
+    def __post_init__(self) -> None:
+        if self.yields_ops:
+            self.yields = True
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The flags set on this instruction, in :data:`FLAGS` order (``loop=...`` after them)."""
+        out = tuple(f for f in FLAGS if getattr(self, f))
+        return out + ((f"loop={self.loop}",) if self.loop else ())
 
     @property
     def qualified(self) -> str:
@@ -155,23 +219,33 @@ class ExtensionTable:
         self.specs.append(spec)
 
     def op(self, opcode: int, mnemonic: str, layout: str, layer: Layer, doc: str, *,
-           yields: bool = False, aliases: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
-        """Decorator: declare an instruction and attach the decorated function as its handler."""
+           yields: Union[bool, str, tuple[str, ...]] = False, aliases: tuple[str, ...] = (),
+           flags: str = "") -> Callable[[Handler], Handler]:
+        """Decorator: declare an instruction and attach the decorated function as its handler.
+
+        ``yields`` names the DomainOp variant(s) the handler may return; ``flags`` is a
+        space-separated list of :data:`FLAGS` (and ``loop=start|end|break``)."""
 
         def deco(fn: Handler) -> Handler:
-            self.add(InstructionSpec(self.ext_id, opcode, mnemonic.lower(), parse_layout(layout), layer, doc,
-                                     yields, tuple(a.lower() for a in aliases), fn))
+            self.add(self._spec(opcode, mnemonic, layout, layer, doc, yields, aliases, flags, fn))
             return fn
 
         return deco
 
     def declare(self, opcode: int, mnemonic: str, layout: str, layer: Layer, doc: str, *,
-                yields: bool = False, aliases: tuple[str, ...] = ()) -> InstructionSpec:
+                yields: Union[bool, str, tuple[str, ...]] = False, aliases: tuple[str, ...] = (),
+                flags: str = "") -> InstructionSpec:
         """Declare an instruction whose handler is attached later with :meth:`implements`."""
-        spec = InstructionSpec(self.ext_id, opcode, mnemonic.lower(), parse_layout(layout), layer, doc,
-                               yields, tuple(a.lower() for a in aliases))
+        spec = self._spec(opcode, mnemonic, layout, layer, doc, yields, aliases, flags, None)
         self.add(spec)
         return spec
+
+    def _spec(self, opcode: int, mnemonic: str, layout: str, layer: Layer, doc: str,
+              yields: Union[bool, str, tuple[str, ...]], aliases: tuple[str, ...], flags: str,
+              handler: Optional[Handler]) -> InstructionSpec:
+        return InstructionSpec(self.ext_id, opcode, mnemonic.lower(), parse_layout(layout), layer, doc,
+                               bool(yields), tuple(a.lower() for a in aliases), handler,
+                               yields_ops=_yield_names(yields), **parse_flags(flags))
 
     def implements(self, mnemonic: str) -> Callable[[Handler], Handler]:
         """Decorator: attach the decorated function as the handler of a declared instruction."""

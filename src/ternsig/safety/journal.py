@@ -36,12 +36,9 @@ import numpy as np
 from ..atomicio import atomic_write
 from ..errors import FormatError, HostError, UsageError
 from ..isa.encoding import BANK_COLD, BANK_HOT, NULL_REG, reg_bank, reg_index, reg_name
-from ..isa.spec import Layer
+from ..registry import ExtensionRegistry
 from ..vm.state import ColdBuffer, HotBuffer
 
-STRUCTURAL = frozenset({"alloc_tensor", "free_tensor", "wire_forward", "wire_skip", "grow_neuron",
-                        "prune_neuron", "init_random"})
-ARCH_EXT = 0x0006
 MAGIC = b"TSJOURNAL1 "
 WATCHING, COMMITTED, ROLLED_BACK, VIOLATION = "watching", "committed", "rolled_back", "violation"
 
@@ -142,21 +139,14 @@ def _signature(m: Any, reg: int) -> tuple:
 # ---- structure analysis --------------------------------------------------------------------------------
 
 def structural_registers(program: Any, registry: Any = None) -> tuple[int, ...]:
-    """The hot and cold registers a program's structural instructions target (their A operand)."""
-    from .policy import spec_for
-
+    """The hot and cold registers a program's structural instructions (``spec.structural``) target
+    (their A operand)."""
     if registry is None:
-        from ..registry import ExtensionRegistry
-
         registry = ExtensionRegistry.standard()
     regs: set[int] = set()
     for ins in program.instructions:
-        if ins.ext_id not in (0, ARCH_EXT):
-            continue
-        spec = spec_for(ins, registry)
-        name = spec.mnemonic if spec is not None else None
-        if name in STRUCTURAL or (spec is None and ins.ext_id == ARCH_EXT) or \
-                (spec is not None and ins.ext_id == ARCH_EXT and spec.layer in (Layer.BOOT, Layer.EVOLUTIONARY)):
+        spec = registry.spec(ins.ext_id, ins.opcode)
+        if spec is not None and spec.structural:
             if ins.a != NULL_REG and reg_bank(ins.a) in (BANK_HOT, BANK_COLD):
                 regs.add(ins.a)
     return tuple(sorted(regs))

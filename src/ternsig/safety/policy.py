@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..errors import ValidationError
 from ..isa.spec import InstructionSpec, Layer
 from ..program import Program
+from ..registry import ExtensionRegistry
 
 if TYPE_CHECKING:
     from ..isa.encoding import Instruction
-    from ..registry import ExtensionRegistry
 
 K, B, E, R, L, T = Layer.KERNEL, Layer.BOOT, Layer.EVOLUTIONARY, Layer.RUNTIME, Layer.LEARNING, Layer.TEST
 
@@ -39,23 +39,19 @@ ROLE_LAYERS: dict[str, frozenset[Layer]] = {
     "regulation": frozenset({K, R}),
     "test": frozenset({K, B, E, R, L, T}),
 }
-CHEMICAL_WRITES = frozenset({("neuro", "chem_set"), ("neuro", "chem_inject")})
 CHEMICAL_ROLES = frozenset({"regulation", "test"})
 LAYER_NAMES = {K: "L0 kernel", B: "L1 boot", E: "L2 evolutionary", R: "L3 runtime", L: "L4 learning", T: "test"}
 
 
-def spec_for(ins: Instruction, registry: Optional[ExtensionRegistry]) -> Optional[InstructionSpec]:
-    from ..extensions.core import CORE
+_CORE_ONLY = ExtensionRegistry()
 
-    if ins.ext_id == 0:
-        return CORE.by_opcode.get(ins.opcode)
-    t = registry.get(ins.ext_id) if registry is not None else None
-    return t.by_opcode.get(ins.opcode) if t is not None else None
+
+def spec_for(ins: Instruction, registry: Optional[ExtensionRegistry]) -> Optional[InstructionSpec]:
+    """The instruction's spec (without a registry only the core ISA resolves)."""
+    return (registry if registry is not None else _CORE_ONLY).spec(ins.ext_id, ins.opcode)
 
 
 def _ext_name(spec: InstructionSpec, registry) -> str:
-    if spec.ext_id == 0:
-        return "core"
     t = registry.get(spec.ext_id)
     return t.name if t else f"0x{spec.ext_id:04X}"
 
@@ -64,11 +60,7 @@ def verdict(spec: InstructionSpec, role: str, registry: Optional[ExtensionRegist
     """None when ``role`` may use the instruction, else the rule it breaks."""
     if role not in ROLE_LAYERS:
         raise ValidationError(f"unknown role {role!r} (one of {', '.join(ROLE_LAYERS)})", rule="role")
-    if registry is None:
-        from ..registry import ExtensionRegistry
-
-        registry = ExtensionRegistry.standard()
-    if (_ext_name(spec, registry), spec.mnemonic) in CHEMICAL_WRITES:
+    if spec.writes_chemicals:
         return None if role in CHEMICAL_ROLES else "chemical-authority"
     return None if spec.layer in ROLE_LAYERS[role] else f"layer-{spec.layer.name.lower()}"
 
@@ -76,8 +68,6 @@ def verdict(spec: InstructionSpec, role: str, registry: Optional[ExtensionRegist
 def policy_findings(program: Program, role: str, registry: Optional[ExtensionRegistry] = None) -> list[dict[str, Any]]:
     """Every instruction the role may not use: index, line, mnemonic, layer, rule."""
     if registry is None:
-        from ..registry import ExtensionRegistry
-
         registry = ExtensionRegistry.standard()
     out = []
     for i, ins in enumerate(program.instructions):

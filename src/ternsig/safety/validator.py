@@ -7,23 +7,15 @@ reports; :func:`ternsig.safety.policy.check_program` is the raising form used at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from ..isa.encoding import NULL_REG, reg_name
 from ..isa.spec import Layer
 from ..program import Program
+from ..registry import ExtensionRegistry
 from .policy import policy_findings, spec_for
 
-if TYPE_CHECKING:
-    from ..registry import ExtensionRegistry
-
 ERROR, WARNING, INFO = "error", "warning", "info"
-
-#: core opcodes whose third operand the reference reads as ``C & 0x0F`` (register masking quirk)
-MASKED_THIRD = {0x4000, 0x4013, 0x3001, 0x300E, 0x3002, 0x300F, 0x4009, 0x400A, 0x400E, 0x4012, 0x5012}
-LOOP, END_LOOP, BREAK, JUMP, CALL, RETURN, HALT = 0x6000, 0x6001, 0x6002, 0x6008, 0x6006, 0x6007, 0x0001
-BRANCHES = {JUMP, CALL, 0x6009, 0x600A}
-LOAD_INPUT, STORE_OUTPUT = 0x1007, 0x1008
 
 
 @dataclass(frozen=True)
@@ -49,8 +41,6 @@ class Diagnostic:
 def validate_program(program: Program, role: Optional[str] = None,
                      registry: Optional[ExtensionRegistry] = None) -> list[Diagnostic]:
     if registry is None:
-        from ..registry import ExtensionRegistry
-
         registry = ExtensionRegistry.standard()
     out: list[Diagnostic] = []
     ins_list = program.instructions
@@ -66,8 +56,10 @@ def validate_program(program: Program, role: Optional[str] = None,
     declared_regs = {d.reg for d in program.registers}
     reported_ext: set[int] = set()
     loop_depth = 0
-    has_call = any(i.ext_id == 0 and i.opcode == CALL for i in ins_list)
-    label_targets = set(program.labels.values()) | {i.cd for i in ins_list if i.ext_id == 0 and i.opcode in BRANCHES}
+    # the reference validator checks control flow and semantics of core instructions only
+    core = [registry.spec(0, i.opcode) if i.ext_id == 0 else None for i in ins_list]
+    has_call = any(s is not None and s.call for s in core)
+    label_targets = set(program.labels.values()) | {i.cd for i, s in zip(ins_list, core) if s is not None and s.branch}
     seen_load_input = False
     seen_store_output = False
     compute_reported = False
@@ -89,36 +81,36 @@ def validate_program(program: Program, role: Optional[str] = None,
         elif spec is None:
             add(ERROR, "opcode-known", f"unknown core opcode 0x{ins.opcode:04X}", idx)
         # 2. control flow
-        if ins.ext_id == 0:
-            op = ins.opcode
-            if op == LOOP:
+        cs = core[idx]
+        if cs is not None:
+            if cs.loop == "start":
                 loop_depth += 1
-            elif op == END_LOOP:
+            elif cs.loop == "end":
                 if loop_depth == 0:
                     add(ERROR, "loop-balance", "end_loop without a matching loop", idx)
                 else:
                     loop_depth -= 1
-            elif op == BREAK and loop_depth == 0:
+            elif cs.loop == "break" and loop_depth == 0:
                 add(WARNING, "loop-balance", "break outside of a loop", idx)
-            elif op in BRANCHES and ins.cd >= n:
+            elif cs.branch and ins.cd >= n:
                 add(ERROR, "jump-target", f"branch target {ins.cd} out of bounds (program has {n} instructions)", idx)
-            elif op == RETURN and not has_call:
+            elif cs.ret and not has_call:
                 add(WARNING, "call-balance", "return found but no call in the program", idx)
-            if op in (JUMP, HALT) and idx + 1 < n and idx + 1 not in label_targets:
-                add(INFO, "reachability", f"instruction {idx + 1} is unreachable after {'jump' if op == JUMP else 'halt'}", idx + 1)
+            if cs.terminator and not cs.ret and idx + 1 < n and idx + 1 not in label_targets:
+                add(INFO, "reachability", f"instruction {idx + 1} is unreachable after {cs.mnemonic}", idx + 1)
             # 6. semantics
-            if op == LOAD_INPUT:
+            if cs.loads_input:
                 seen_load_input = True
-            elif op == STORE_OUTPUT:
+            elif cs.stores_output:
                 seen_store_output = True
-            elif op in (0x5012, 0x5013) and not seen_store_output:
+            elif cs.mastery and not seen_store_output:
                 add(WARNING, "mastery-order", "mastery instruction without a preceding store_output", idx)
             # quirk: the reference reads the third register operand masked to 16 registers
-            if op in MASKED_THIRD and ins.c != NULL_REG and (ins.c & 0x3F) >= 16:
+            if cs.masks_third and ins.c != NULL_REG and (ins.c & 0x3F) >= 16:
                 add(WARNING, "reference-quirk", f"third operand {reg_name(ins.c)} is read by the reference as "
                     f"{reg_name(ins.c & 0xCF)} (index & 0x0F): use a register below 16", idx)
         if spec is not None and not seen_load_input and not compute_reported and spec.layer == Layer.RUNTIME \
-                and not (ins.ext_id == 0 and ins.opcode in (LOAD_INPUT, STORE_OUTPUT)) and not spec.yields:
+                and not (spec.loads_input or spec.stores_output) and not spec.yields:
             add(INFO, "input-order", "compute instruction before load_input", idx)
             compute_reported = True
         # 4. register bounds
@@ -127,11 +119,11 @@ def validate_program(program: Program, role: Optional[str] = None,
                 if o.kind != "reg" or o.slot not in "ABCD" or len(o.slot) != 1:
                     continue
                 b = ins.operands["ABCD".index(o.slot)]
-                if b != NULL_REG and b not in declared_regs and not (ins.ext_id == 0 and ins.opcode in (0x1000,)):
+                if b != NULL_REG and b not in declared_regs and not (spec.ext_id == 0 and spec.allocates):
                     add(WARNING, "register-declared", f"register {reg_name(b)} used but not declared in .registers", idx)
     if loop_depth:
         add(ERROR, "loop-balance", f"{loop_depth} unclosed loop(s) at end of program", n - 1 if n else None)
-    if n and not (ins_list[-1].ext_id == 0 and ins_list[-1].opcode in (HALT, JUMP, RETURN)):
+    if n and not (core[-1] is not None and core[-1].terminator):
         add(WARNING, "ends-with-halt", "program does not end with halt", n - 1)
     # 3. thermogram keys
     keys: dict[str, str] = {}

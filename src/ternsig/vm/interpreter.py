@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import ExecFault, PanicFault, Trap, UsageError
 from ..isa.encoding import Instruction
 from ..program import Program
+from ..registry import ExtensionRegistry
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
 from .state import Machine
 
@@ -36,9 +37,8 @@ class Interpreter:
     reference's message ("Unknown extension: 0x%04X").
     """
 
-    def __init__(self, program: Optional[Program] = None, registry: Any = None, machine: Optional[Machine] = None):
-        from ..registry import ExtensionRegistry
-
+    def __init__(self, program: Optional[Program] = None, registry: Optional[ExtensionRegistry] = None,
+                 machine: Optional[Machine] = None):
         self.registry = registry if registry is not None else ExtensionRegistry.standard()
         self.m = machine if machine is not None else Machine()
         for table in self.registry.tables():
@@ -65,19 +65,12 @@ class Interpreter:
 
     def bind(self, ins: Instruction) -> Callable[[], Any]:
         """Decode one instruction into a zero-argument callable."""
-        from ..extensions.core import CORE
-
-        if ins.ext_id == 0:
-            spec = CORE.by_opcode.get(ins.opcode)
-            if spec is None or spec.handler is None:
-                return _fault(f"Unknown opcode: 0x{ins.opcode:04X}")
-        else:
-            table = self.registry.get(ins.ext_id)
-            if table is None:
-                return _fault(f"Unknown extension: 0x{ins.ext_id:04X}")
-            spec = table.by_opcode.get(ins.opcode)
-            if spec is None or spec.handler is None:
-                return _fault(table.unknown_opcode_message(ins.opcode))
+        table = self.registry.get(ins.ext_id)
+        if table is None:
+            return _fault(f"Unknown extension: 0x{ins.ext_id:04X}")
+        spec = table.by_opcode.get(ins.opcode)
+        if spec is None or spec.handler is None:
+            return _fault(table.unknown_opcode_message(ins.opcode))
         handler = spec.handler
         specialise = getattr(handler, "specialise", None)
         if specialise is not None:
