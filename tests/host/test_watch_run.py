@@ -1,59 +1,45 @@
-"""`ternsig brain run --watch` picks up an edit of the example brain's firmware while it runs."""
+"""`ternsig brain run --watch` picks up an edit of the example brain's firmware while it runs.
+
+Deterministic: the edits happen at chosen ticks (``before_tick``) and the reloader polls the files
+at every tick boundary with no debounce and no watcher thread, so the outcome does not depend on
+how fast the machine is.
+"""
 from __future__ import annotations
 
 import io
 import shutil
-import threading
-import time
-from pathlib import Path
 
 from tests.paths import EXAMPLES
 from ternsig.host.runner import run_brain
 
 EXAMPLE = EXAMPLES / "brain"
+SYNC = {"debounce": 0.0, "use_watchfiles": False, "poll_interval": 0.0}
 
 
 def test_brain_run_watch_reloads_an_edited_firmware(tmp_path):
     brain_dir = tmp_path / "brain"
     shutil.copytree(EXAMPLE, brain_dir)
-    out = io.StringIO()
-    done = threading.Event()
-
-    def run():
-        run_brain(brain_dir, ticks=20000, watch=True, quiet=True, out=out)
-        done.set()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    # edit only once the brain ticks: the watcher takes its baseline before the first tick, and
-    # loading the brain can take over a second on a loaded machine
-    deadline = time.monotonic() + 30
-    while not _ticked(brain_dir) and time.monotonic() < deadline and not done.is_set():
-        time.sleep(0.05)
     fw = brain_dir / "sensory.ternsig"
-    fw.write_text(fw.read_text().replace("shift H1, H0, 3", "shift H1, H0, 2"))
-    deadline = time.monotonic() + 20
-    while "reloaded sensory.ternsig" not in out.getvalue() and time.monotonic() < deadline and not done.is_set():
-        time.sleep(0.05)
-    assert "reloaded sensory.ternsig" in out.getvalue(), out.getvalue()
-    # a broken edit is refused once and the last good program keeps running
-    fw.write_text("; half written\n.program\n    load_input H0\n    shift H1,")
-    deadline = time.monotonic() + 20
-    while "kept the last good sensory.ternsig" not in out.getvalue() and time.monotonic() < deadline \
-            and not done.is_set():
-        time.sleep(0.05)
-    assert "kept the last good sensory.ternsig" in out.getvalue(), out.getvalue()
-    t.join(timeout=60)
-    assert done.is_set()
-    assert "ran 20000 ticks" in out.getvalue()
+    out = io.StringIO()
+    seen: dict[int, str] = {}
 
+    def before_tick(i: int) -> None:
+        if i == 5:
+            assert "reloaded" not in out.getvalue()
+            fw.write_text(fw.read_text().replace("shift H1, H0, 3", "shift H1, H0, 2"))
+        elif i == 6:
+            seen[6] = out.getvalue()
+        elif i == 10:
+            # a broken edit is refused once and the last good program keeps running
+            fw.write_text("; half written\n.program\n    load_input H0\n    shift H1,")
+        elif i == 12:
+            seen[12] = out.getvalue()
 
-def _ticked(brain_dir: Path) -> bool:
-    """A tick line reached the telemetry (state/telemetry*.jsonl)."""
-    for p in (brain_dir / "state").glob("telemetry*.jsonl"):
-        try:
-            if '"type": "tick"' in p.read_text():
-                return True
-        except OSError:
-            pass
-    return False
+    assert run_brain(brain_dir, ticks=40, watch=True, quiet=True, out=out, reload_options=SYNC,
+                     before_tick=before_tick) == 0
+    assert "reloaded sensory.ternsig" in seen[6], seen[6]           # swapped at the next tick boundary
+    # a failing version is judged once it has been seen unchanged at the next boundary too
+    assert "kept the last good sensory.ternsig" in seen[12], seen[12]
+    text = out.getvalue()
+    assert text.count("reloaded sensory.ternsig") == 1 and text.count("kept the last good") == 1
+    assert "ran 40 ticks" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..errors import TernsigError
 
@@ -27,7 +27,10 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
               quiet: bool = False, state_dir: Optional[Path] = None, out=None, *,
               checkpoint_every: Optional[int] = None, checkpoint_seconds: Optional[float] = None,
               keep_checkpoints: Optional[int] = None, telemetry_max_bytes: Optional[int] = None,
-              progress: bool = False) -> int:
+              progress: bool = False, reload_options: Optional[dict[str, Any]] = None,
+              before_tick: Optional[Callable[[int], None]] = None) -> int:
+    """Run ``ticks`` ticks. ``reload_options`` go to the reloader (``watch``); ``before_tick(i)``
+    runs before tick ``i`` (tests use it to edit files at a chosen tick, so nothing races)."""
     from .brain import Brain
     from .durable import policy_for
     from .telemetry import DEFAULT_MAX_BYTES, open_run_telemetry
@@ -57,7 +60,8 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         if watch:
             from ..reload import brain_reloader, describe
 
-            reloader = brain_reloader(brain, report=lambda ev: print(describe(ev), file=out))
+            reloader = brain_reloader(brain, report=lambda ev: print(describe(ev), file=out),
+                                      **(reload_options or {}))
         brain.boot()
         rep = brain.durability.report
         if rep is not None:
@@ -80,7 +84,9 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         early = {25, 50, 100}                 # the start of learning, before the first full window
         try:
             if quiet:
-                for _ in range(ticks):
+                for i in range(ticks):
+                    if before_tick is not None:
+                        before_tick(i)
                     if reloader is not None:
                         reloader.check()
                     res = brain.tick()
@@ -93,6 +99,8 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                 console = Console(file=out)
                 with Live(console=console, refresh_per_second=8, transient=False) as live:
                     for i in range(ticks):
+                        if before_tick is not None:
+                            before_tick(i)
                         if reloader is not None:
                             reloader.check()
                         res = brain.tick()
