@@ -9,7 +9,7 @@ from typing import Any, Optional, TextIO
 
 import numpy as np
 
-from .errors import FormatError, TernsigError
+from ..errors import FormatError, TernsigError
 
 
 def _state_dir(directory: str, state: Optional[str]) -> Path:
@@ -32,7 +32,7 @@ def _temps(c: dict[str, Any]) -> str:
 
 
 def describe_region(st: Any, out: TextIO) -> None:
-    from .isa.encoding import BANK_COLD, BANK_HOT, make_reg, reg_name
+    from ..isa.encoding import BANK_COLD, BANK_HOT, make_reg, reg_name
 
     declared = {int(k): v for k, v in st["declared"].items()}
     dyn = {int(x) for x in st["dyn"]}
@@ -55,8 +55,8 @@ def describe_region(st: Any, out: TextIO) -> None:
 
 def cmd_brain_inspect(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
-    from .host.brainstate import KERNEL_PART, decode_part
-    from .host.checkpoint import CheckpointStore
+    from ..host.brainstate import KERNEL_PART, decode_part
+    from ..host.checkpoint import CheckpointStore
 
     store = CheckpointStore(_state_dir(args.dir, args.state))
     ids = store.ids()
@@ -88,8 +88,8 @@ def cmd_brain_inspect(args: argparse.Namespace, out: Optional[TextIO] = None) ->
     sub = k["substrate"]
     print(f"  brain {k['brain']}: tick {k['tick']}, phase {sub.get('phase')}, chemicals {sub.get('chemicals')}",
           file=out)
-    from .safety.journal import Journal
-    from .thermo.format import load_bytes
+    from ..safety.journal import Journal
+    from ..thermo.format import load_bytes
 
     jdoc = Journal.parse(k["journal"])
     thermo, _ = load_bytes(k["thermo"])
@@ -104,7 +104,7 @@ def cmd_brain_inspect(args: argparse.Namespace, out: Optional[TextIO] = None) ->
 
 def cmd_brain_rollback(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
-    from .host.checkpoint import CheckpointStore
+    from ..host.checkpoint import CheckpointStore
 
     store = CheckpointStore(_state_dir(args.dir, args.state))
     m, gone = store.rollback(args.to)
@@ -139,7 +139,7 @@ def _int_at_least(lo: int):
 def add_run_flags(b: argparse.ArgumentParser) -> None:
     """The checkpoint and telemetry flags of ``brain run`` (they override ``.config checkpoint``)."""
     b.add_argument("--checkpoint-every", type=_int_at_least(0), metavar="TICKS",
-                   help="checkpoint every TICKS ticks (0 = off; default from .config, else off)")
+                   help="checkpoint every TICKS ticks (0 = off; default from ..config, else off)")
     b.add_argument("--checkpoint-seconds", type=_nonneg_float, metavar="S",
                    help="checkpoint every S seconds of running (0 = off; default 1)")
     b.add_argument("--keep-checkpoints", type=_int_at_least(1), metavar="K", help="checkpoints kept (default 3)")
@@ -154,14 +154,23 @@ def run_flag_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "progress": args.progress}
 
 
-def register(bsub: Any) -> None:
+def register_brain(bsub: Any) -> None:
     """Add ``inspect`` and ``rollback`` to the ``brain`` subcommands."""
-    p = bsub.add_parser("inspect", help="list a brain's checkpoints and show what the newest (or --id N) holds")
+    from .common import add_command
+
+    p = add_command(bsub, "inspect", "list a brain's checkpoints and show what the newest (or --id N) holds",
+                    "List the checkpoints in a brain's state directory and describe the newest complete "
+                    "one (or checkpoint --id N): tick, regions, registers with temperatures, journal.",
+                    "ternsig brain inspect mybrain\nternsig brain inspect mybrain --id 1200")
     p.add_argument("dir", help="brain directory (or its state directory)")
     p.add_argument("--state", help="state directory (default DIR/state)")
     p.add_argument("--id", type=_int_at_least(0), help="checkpoint to describe (default: the newest complete)")
     p.set_defaults(fn=cmd_brain_inspect)
-    p = bsub.add_parser("rollback", help="make an older checkpoint the newest (deletes newer ones)")
+    p = add_command(bsub, "rollback", "make an older checkpoint the newest (deletes newer ones)",
+                    "Make an older checkpoint the newest, deleting the newer ones; the next "
+                    "`brain run` resumes from it.",
+                    "ternsig brain rollback mybrain              # back one checkpoint\n"
+                    "ternsig brain rollback mybrain --to 1200")
     p.add_argument("dir", help="brain directory (or its state directory)")
     p.add_argument("--state", help="state directory (default DIR/state)")
     p.add_argument("--to", type=_int_at_least(0), metavar="N", help="checkpoint id (default: the one before the newest)")

@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .common import add_command
+
 
 def cmd_card_pack(args: argparse.Namespace) -> int:
-    from .atomicio import atomic_write
-    from .loader import card_bytes, load_program_file
+    from ..atomicio import atomic_write
+    from ..loader import card_bytes, load_program_file
 
     program = load_program_file(Path(args.program))
     out = Path(args.output) if args.output else Path(args.program).with_suffix(".card")
@@ -19,11 +21,11 @@ def cmd_card_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_card_unpack(args: argparse.Namespace) -> int:
-    from .atomicio import atomic_write
-    from .binary import deserialize
-    from .card import parse_card
-    from .errors import FormatError
-    from .loader import _read
+    from ..atomicio import atomic_write
+    from ..binary import deserialize
+    from ..card import parse_card
+    from ..errors import FormatError
+    from ..loader import _read
 
     src = Path(args.card)
     try:
@@ -38,16 +40,20 @@ def cmd_card_unpack(args: argparse.Namespace) -> int:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("card", help="pack a program into a .card (datacard) file or unpack one")
+    p = add_command(sub, "card", "pack a program into a .card (datacard) file or unpack one",
+                    "Pack a program into a .card (datacard) file, or take the TVMR program out of one.",
+                    "ternsig card pack seed.ternsig --id seed-001\nternsig card unpack seed.card -o seed.tvmr")
     csub = p.add_subparsers(dest="card_cmd", required=True)
-    c = csub.add_parser("pack", help="write PROGRAM (source, .tvmr or .card) as a .card file")
+    c = add_command(csub, "pack", "write PROGRAM (source, .tvmr or .card) as a .card file",
+                    examples="ternsig card pack seed.ternsig            # writes seed.card")
     c.add_argument("program")
     c.add_argument("-o", "--output", help="output file (default PROGRAM with suffix .card)")
     c.add_argument("--id", help="card id (default the output file's stem)")
     c.add_argument("--checksum", choices=("reference", "xxhash64"), default="reference",
                    help="checksum of the TVMR payload (as for `ternsig asm`)")
     c.set_defaults(fn=cmd_card_pack)
-    c = csub.add_parser("unpack", help="write the TVMR program inside a .card file")
+    c = add_command(csub, "unpack", "write the TVMR program inside a .card file",
+                    examples="ternsig card unpack seed.card             # writes seed.tvmr")
     c.add_argument("card")
     c.add_argument("-o", "--output", help="output file (default CARD with suffix .tvmr)")
     c.set_defaults(fn=cmd_card_unpack)

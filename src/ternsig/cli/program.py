@@ -1,0 +1,191 @@
+"""Commands over single programs: asm, disasm, inspect, run, spec, test, validate."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import TernsigError
+from .common import add_command, apply_weights, count, load_program, parse_ints
+
+
+def cmd_asm(args: argparse.Namespace) -> int:
+    from ..binary import write_file
+
+    program = load_program(Path(args.src))
+    out = Path(args.output) if args.output else Path(args.src).with_suffix(".tvmr")
+    write_file(out, program, checksum=args.checksum)
+    print(f"{out}: {len(program.instructions)} instructions, {len(program.registers)} registers")
+    return 0
+
+
+def cmd_disasm(args: argparse.Namespace) -> int:
+    from ..asm import disassemble
+
+    sys.stdout.write(disassemble(load_program(Path(args.file))))
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from ..binary import header_json, read_tvmr
+    from ..isa.encoding import reg_name
+    from ..loader import load_program_bytes, program_bytes_kind
+
+    data = Path(args.file).read_bytes()
+    card_id = None
+    kind = "card" if Path(args.file).suffix == ".card" else program_bytes_kind(data)
+    if kind == "card":
+        from ..card import parse_card
+
+        card = parse_card(data)
+        card_id, data = card.id, card.payload
+    elif kind == "source":                 # show the header `ternsig asm` would write
+        from ..binary import serialize
+
+        data = serialize(load_program_bytes(data, args.file))
+    program, header = read_tvmr(data)
+    h = header_json(header) if header is not None else {}
+    w = 19
+    print(f"{'file:':<{w}}{args.file} ({len(data)} bytes)")
+    if card_id is not None:
+        print(f"{'card id:':<{w}}{card_id}")
+    for k, v in h.items():
+        print(f"{k + ':':<{w}}{v}")
+    print(f"{'checksum kind:':<{w}}{getattr(header, 'checksum_kind', 'unknown')}")
+    print(f"{'extensions:':<{w}}" + (", ".join(f"{r.name} 0x{r.ext_id:04X}" for r in program.requires) or "none"))
+    print("registers:")
+    for r in program.registers:
+        extra = (f' key="{r.key}"' if r.key else "") + (" frozen" if r.frozen else "")
+        print(f"  {reg_name(r.reg)}: {r.dtype}{list(r.shape)}{extra}")
+    print(f"instructions: {len(program.instructions)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..vm.interpreter import Interpreter
+
+    program = load_program(Path(args.program))
+    interp = Interpreter(program)
+    if args.weights:
+        apply_weights(interp, Path(args.weights))
+    interp.m.set_input(parse_ints(args.input) if args.input else [])
+    res = interp.run(fuel=args.fuel)
+    print(f"status: {res.status.value}" + (f" ({res.message})" if res.message else ""))
+    print(f"output: {interp.m.output.tolist()}")
+    return 0 if res.ok else 1
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from ..docs import write_isa_reference
+
+    out = Path(args.output)
+    write_isa_reference(out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from ..testing import run_test_files
+
+    return run_test_files([Path(p) for p in args.files], sys.stdout)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..loader import PROGRAM_SUFFIXES, load_program_file
+    from ..safety.validator import ERROR, validate_program
+
+    paths: list[Path] = []
+    for p in args.paths:
+        pp = Path(p)
+        if pp.is_dir():
+            paths.extend(sorted(f for f in pp.rglob("*") if f.suffix in PROGRAM_SUFFIXES and f.is_file()))
+        elif pp.exists():
+            paths.append(pp)
+        else:
+            print(f"ternsig validate: no such file or directory: {p}", file=sys.stderr)
+            return 2
+    if not paths:
+        print("ternsig validate: no program files (.ternsig, .tvmr, .card) found", file=sys.stderr)
+        return 2
+    bad = 0
+    for path in paths:
+        try:
+            program = load_program_file(path)
+        except TernsigError as exc:
+            print(f"{path}: ERROR: {exc}")
+            bad += 1
+            continue
+        diags = validate_program(program, role=args.role)
+        shown = [d for d in diags if args.verbose or d.level != "info"]
+        errors = [d for d in diags if d.level == ERROR]
+        for d in shown:
+            print(f"{path}: {d}")
+        if errors:
+            bad += 1
+        elif args.verbose:
+            print(f"{path}: ok")
+    print(f"{len(paths)} file(s), {bad} with errors")
+    return 1 if bad else 0
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = add_command(sub, "asm", "assemble a .ternsig source into a .tvmr binary",
+                    "Assemble PROGRAM (a .ternsig source, or any program file) and write it as a TVMR "
+                    "binary the Rust engine can load.",
+                    """
+                    ternsig asm classifier.ternsig                  # writes classifier.tvmr
+                    ternsig asm classifier.ternsig -o out/c.tvmr --checksum xxhash64
+                    """)
+    p.add_argument("src", help="program file (.ternsig, .tvmr or .card)")
+    p.add_argument("-o", "--output", help="output file (default SRC with suffix .tvmr)")
+    p.add_argument("--checksum", choices=("reference", "xxhash64"), default="reference",
+                   help="checksum to write (reference: loadable by the Rust engine)")
+    p.set_defaults(fn=cmd_asm)
+
+    p = add_command(sub, "disasm", "print a program as .ternsig source",
+                    "Print FILE (a .tvmr/.card binary or a source) as .ternsig source on stdout.",
+                    "ternsig disasm classifier.tvmr > classifier.ternsig")
+    p.add_argument("file", help="program file")
+    p.set_defaults(fn=cmd_disasm)
+
+    p = add_command(sub, "inspect", "show a .tvmr file's header, checksum, extensions and registers",
+                    "Show the TVMR header, checksum kind, required extensions and register table of "
+                    "FILE. For a source, shows the header `ternsig asm` would write.",
+                    "ternsig inspect classifier.tvmr\nternsig inspect seed.card")
+    p.add_argument("file", help="program file")
+    p.set_defaults(fn=cmd_inspect)
+
+    p = add_command(sub, "run", "run a program (source or binary) and print status and output",
+                    "Load PROGRAM, set its input, run it until halt (or until the fuel runs out) and "
+                    "print the status and the output register. Exit 0 on halt, 1 on a trap.",
+                    """
+                    ternsig run classifier.ternsig --input 10,20,30,40
+                    ternsig run classifier.ternsig --input '10 20 30 40' --weights w.json
+                    """)
+    p.add_argument("program", help="program file (.ternsig, .tvmr or .card)")
+    p.add_argument("--input", help="input values, e.g. '1,2,3'")
+    p.add_argument("--weights", help="JSON file of cold-register contents")
+    p.add_argument("--fuel", type=count, default=10_000_000, help="instruction budget (default 10M)")
+    p.set_defaults(fn=cmd_run)
+
+    p = add_command(sub, "spec", "write the ISA reference generated from the instruction tables",
+                    "Write the ISA reference (markdown) generated from the instruction tables.",
+                    "ternsig spec -o docs/isa.md")
+    p.add_argument("-o", "--output", default="docs/isa.md", help="output file (default docs/isa.md)")
+    p.set_defaults(fn=cmd_spec)
+
+    p = add_command(sub, "test", "run test-harness programs and report each test case",
+                    "Run .ternsig test programs (with their .test.json sidecars) and report each case. "
+                    "Exit 0 when all pass, 1 otherwise.",
+                    "ternsig test tests/programs/*.ternsig")
+    p.add_argument("files", nargs="+", help="test programs")
+    p.set_defaults(fn=cmd_test)
+
+    p = add_command(sub, "validate", "validate programs (reference passes + role policy)",
+                    "Run the reference validator passes and the role policy over program files or "
+                    "directories. Exit 0 when no file has errors, 1 otherwise, 2 when nothing to check.",
+                    "ternsig validate brain/\nternsig validate firmware.ternsig --role learner -v")
+    p.add_argument("paths", nargs="+", help="program files or directories")
+    p.add_argument("--role", help="validate for this role instead of the one in .meta")
+    p.add_argument("-v", "--verbose", action="store_true", help="also show info diagnostics and ok files")
+    p.set_defaults(fn=cmd_validate)
