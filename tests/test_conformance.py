@@ -51,3 +51,13 @@ def test_corpus_is_complete() -> None:
     found = {f"{c.parent.name}/{c.name}" for c in find_cases(ROOT)}
     listed = {entry["case"] for entry in index}
     assert listed <= found
+
+
+def test_check_of_a_missing_directory_is_a_usage_error(capsys, tmp_path):
+    from ternsig.conformance.__main__ import main as conformance_main
+
+    assert conformance_main(["check", str(tmp_path / "nonexistent")]) == 2
+    assert "no such directory" in capsys.readouterr().err
+    assert conformance_main(["check", str(tmp_path)]) == 1       # exists, but holds no case
+    out, err = capsys.readouterr()
+    assert out.strip() == "0 passed, 0 failed" and "no cases found" in err

@@ -98,7 +98,9 @@ def _slot_range(slot: str, signed: bool) -> tuple[int, int]:
 def reg_byte(tok: Tok, line: int) -> int:
     r = parse_register(tok.text) if tok.text else None
     if r is None:
-        raise fail(f"Invalid register: {tok.text}", line, tok.col)
+        # an empty token (``shift H1,``) names what is missing instead of ending in ": "
+        raise fail(f"Invalid register: {tok.text}" if tok.text else "Invalid register: (missing operand)",
+                   line, tok.col)
     return r
 
 

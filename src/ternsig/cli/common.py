@@ -28,9 +28,14 @@ def add_command(sub: Any, name: str, summary: str, description: str = "",
 
 
 def load_program(path: Path):
+    """The program in ``path``; a program without instructions (an empty source) is an error."""
+    from ..errors import UsageError
     from ..loader import load_program_file
 
-    return load_program_file(path)
+    program = load_program_file(path)
+    if not program.instructions:
+        raise UsageError(f"{path}: the program has no instructions (empty .program section?)")
+    return program
 
 
 def parse_ints(text: str) -> list[int]:

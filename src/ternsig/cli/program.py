@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import TernsigError
+from ..errors import TernsigError, UsageError
 from .common import add_command, apply_weights, count, load_program, parse_ints
 
 
@@ -61,6 +61,33 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _declared_len(program, mnemonic: str) -> "tuple[str, int, str] | None":
+    """(register, declared length, where) of the first ``mnemonic`` (load_input / load_target)
+    whose destination register is declared in ``.registers``; None when there is none."""
+    from ..extensions.core.table import CORE
+
+    spec = next((s for s in CORE.specs if s.mnemonic == mnemonic), None)
+    if spec is None:
+        return None
+    declared = {r.reg: r for r in program.registers}
+    for i, ins in enumerate(program.instructions):
+        if ins.ext_id == 0 and ins.opcode == spec.opcode and (ins.a & 0x3F) in declared:
+            r = declared[ins.a & 0x3F]
+            line = program.lines[i] if i < len(program.lines) else None
+            where = f"line {line}" if line else f"pc {i}"
+            return f"{r.name} ({r.dtype}{list(r.shape)})", r.numel, f"{mnemonic} at {where}"
+    return None
+
+
+def _checked_values(program, text: str, option: str, mnemonic: str) -> list[int]:
+    values = parse_ints(text)
+    want = _declared_len(program, mnemonic)
+    if want is not None and len(values) != want[1]:
+        raise UsageError(f"{option} has {len(values)} value(s) but {want[0]}, loaded by "
+                         f"{want[2]}, takes {want[1]}")
+    return values
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ..vm.interpreter import Interpreter
 
@@ -68,16 +95,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     interp = Interpreter(program)
     if args.weights:
         apply_weights(interp, Path(args.weights))
-    interp.m.set_input(parse_ints(args.input) if args.input else [])
+    interp.m.set_input(_checked_values(program, args.input, "--input", "load_input") if args.input else [])
+    if args.target is not None:
+        interp.m.set_target(_checked_values(program, args.target, "--target", "load_target"))
     res = interp.run(fuel=args.fuel)
     print(f"status: {res.status.value}" + (f" ({res.message})" if res.message else ""))
+    if not res.ok and 0 <= res.pc < len(program.instructions):
+        print(f"at: {_where(program, Path(args.program), res.pc)}")
     print(f"output: {interp.m.output.tolist()}")
     return 0 if res.ok else 1
+
+
+def _where(program, path: Path, pc: int) -> str:
+    """``pc N, FILE:LINE: source text`` (or the disassembled instruction for a binary)."""
+    line = program.lines[pc] if pc < len(program.lines) else None
+    if line:
+        try:
+            text = path.read_text(errors="replace").splitlines()[line - 1].split(";")[0].strip()
+        except (OSError, IndexError):
+            text = ""
+        return f"pc {pc}, {path}:{line}: {text}"
+    return f"pc {pc}: instruction {program.instructions[pc]}"
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
     from ..docs import write_isa_reference
 
+    if args.output is None or args.output == "-":
+        from ..docs import isa_reference
+
+        sys.stdout.write(isa_reference())
+        return 0
     out = Path(args.output)
     write_isa_reference(out)
     print(f"wrote {out}")
@@ -164,14 +212,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                     """)
     p.add_argument("program", help="program file (.ternsig, .tvmr or .card)")
     p.add_argument("--input", help="input values, e.g. '1,2,3'")
+    p.add_argument("--target", help="target values for a learning program (load_target), e.g. '255,0'")
     p.add_argument("--weights", help="JSON file of cold-register contents")
     p.add_argument("--fuel", type=count, default=10_000_000, help="instruction budget (default 10M)")
     p.set_defaults(fn=cmd_run)
 
     p = add_command(sub, "spec", "write the ISA reference generated from the instruction tables",
-                    "Write the ISA reference (markdown) generated from the instruction tables.",
-                    "ternsig spec -o docs/isa.md")
-    p.add_argument("-o", "--output", default="docs/isa.md", help="output file (default docs/isa.md)")
+                    "Print the ISA reference (markdown) generated from the instruction tables, or "
+                    "write it to a file with -o.",
+                    "ternsig spec > isa.md\nternsig spec -o docs/isa.md")
+    p.add_argument("-o", "--output", help="output file (default: print to stdout)")
     p.set_defaults(fn=cmd_spec)
 
     p = add_command(sub, "test", "run test-harness programs and report each test case",

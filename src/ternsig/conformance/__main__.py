@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(emit_case(Path(args.case)), sort_keys=True))
         return 0
 
+    missing = [d for d in args.dirs if not Path(d).is_dir()]
+    if missing:
+        print(f"python -m ternsig.conformance check: no such directory: {missing[0]}", file=sys.stderr)
+        return 2
     passed = failed = 0
     for d in args.dirs:
         for case in find_cases(Path(d)):
@@ -41,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
                 failed += 1
                 print(f"FAIL {case_id(case)}: {failures[0]}")
     print(f"{passed} passed, {failed} failed")
+    if passed + failed == 0:
+        print("python -m ternsig.conformance check: no cases found (a case is a directory with a "
+              "source and an expected output)", file=sys.stderr)
+        return 1
     return 0 if failed == 0 else 1
 
 
