@@ -108,7 +108,7 @@ def test_card_pack_unpack_is_byte_identical_to_asm(tmp_path, capsys):
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("cmd", [["run", "--input", "1,2,3,4"], ["disasm"], ["inspect"], ["validate"]])
+@pytest.mark.parametrize("cmd", [["run", "--input", "1,2,3,4,5,6,7,8"], ["disasm"], ["inspect"], ["validate"]])
 def test_every_command_takes_every_form(forms, capsys, cmd):
     outs = []
     for p in forms.values():

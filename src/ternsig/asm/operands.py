@@ -95,12 +95,16 @@ def _slot_range(slot: str, signed: bool) -> tuple[int, int]:
     return (BYTE_MIN if signed else 0), BYTE_MAX
 
 
+def bad_register(text: str) -> str:
+    """The message for a register operand that is not one; an empty token (``shift H1,``) names
+    what is missing instead of ending in ": "."""
+    return f"Invalid register: {text}" if text else "Invalid register: (missing operand)"
+
+
 def reg_byte(tok: Tok, line: int) -> int:
     r = parse_register(tok.text) if tok.text else None
     if r is None:
-        # an empty token (``shift H1,``) names what is missing instead of ending in ": "
-        raise fail(f"Invalid register: {tok.text}" if tok.text else "Invalid register: (missing operand)",
-                   line, tok.col)
+        raise fail(bad_register(tok.text), line, tok.col)
     return r
 
 
@@ -164,7 +168,7 @@ def encode_layout(layout: tuple[Operand, ...], toks: Sequence[Tok], mnem: Tok, l
         for slot, tok in zip(p.reg_slots, toks):
             r = parse_register(tok.text) if tok.text else None
             if r is None:
-                raise fail(f"Invalid register: {tok.text}", line, tok.col)
+                raise fail(bad_register(tok.text), line, tok.col)
             out[slot] = r
         return out
     ntoks = len(toks)

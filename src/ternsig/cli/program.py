@@ -79,8 +79,11 @@ def _declared_len(program, mnemonic: str) -> "tuple[str, int, str] | None":
     return None
 
 
-def _checked_values(program, text: str, option: str, mnemonic: str) -> list[int]:
+def _checked_values(program, text: str, option: str, mnemonic: str, load) -> list[int]:
+    """``load`` (the machine's set_input / set_target, which range-checks) the values of
+    ``option``, then check their count against the register ``mnemonic`` loads them into."""
     values = parse_ints(text)
+    load(values)
     want = _declared_len(program, mnemonic)
     if want is not None and len(values) != want[1]:
         raise UsageError(f"{option} has {len(values)} value(s) but {want[0]}, loaded by "
@@ -95,9 +98,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     interp = Interpreter(program)
     if args.weights:
         apply_weights(interp, Path(args.weights))
-    interp.m.set_input(_checked_values(program, args.input, "--input", "load_input") if args.input else [])
+    if args.input:
+        _checked_values(program, args.input, "--input", "load_input", interp.m.set_input)
+    else:
+        interp.m.set_input([])
     if args.target is not None:
-        interp.m.set_target(_checked_values(program, args.target, "--target", "load_target"))
+        _checked_values(program, args.target, "--target", "load_target", interp.m.set_target)
     res = interp.run(fuel=args.fuel)
     print(f"status: {res.status.value}" + (f" ({res.message})" if res.message else ""))
     if not res.ok and 0 <= res.pc < len(program.instructions):
