@@ -20,6 +20,7 @@ SRC = REPO / "src"
 LAYERS: list[tuple[str, int]] = [
     # 0 foundations: errors, exact integer helpers, signals, atomic files
     ("ternsig.errors", 0), ("ternsig.intmath", 0), ("ternsig.signal", 0), ("ternsig.atomicio", 0),
+    ("ternsig.confine", 0),
     # 1 the instruction word, register bytes, type ids, the InstructionSpec record
     ("ternsig.isa", 1),
     # 2 programs and files: Program, TVMR / TERN codecs, thermograms (no VM types)

@@ -64,6 +64,42 @@ class Trap(TernsigError):
         super().__init__(f"trap at pc {pc}{ins}: {reason}")
 
 
+class PolicyTrap(Trap):
+    """A safety-layer rule was broken at run time (a weight write the learning layer may not make,
+    a chemical write without authority, a DomainOp the region's role may not ask for)."""
+
+
+class FuelTrap(Trap):
+    """The region's budget (instructions, or work units) ran out."""
+
+
+class DeadlineTrap(Trap):
+    """The region overran its per-tick wall-clock deadline."""
+
+
+class MemoryTrap(Trap):
+    """An allocation whose size came from a program or a file is above its configured limit."""
+
+
+class HostTrap(Trap):
+    """The host could not fulfil a DomainOp (a :class:`HostError` raised by a host callback)."""
+
+
+class InternalTrap(Trap):
+    """An unexpected exception inside the engine (a bug, reported as a trap, never a crash)."""
+
+
+#: trap kind -> class: ``kind`` strings stay as they were ("error", "panic", "fuel", "policy",
+#: "internal") and gain "deadline", "memory" and "host"; every class is still caught as Trap
+TRAP_CLASSES: dict[str, type[Trap]] = {"policy": PolicyTrap, "fuel": FuelTrap, "deadline": DeadlineTrap,
+                                       "memory": MemoryTrap, "host": HostTrap, "internal": InternalTrap}
+
+
+def make_trap(reason: str, pc: int = -1, instruction: Any = None, kind: str = "error") -> Trap:
+    """The :class:`Trap` subclass for ``kind`` (plain :class:`Trap` for "error" and "panic")."""
+    return TRAP_CLASSES.get(kind, Trap)(reason, pc, instruction, kind)
+
+
 class HostError(TernsigError):
     """The host could not fulfil a DomainOp (or refuses it)."""
 
@@ -100,6 +136,14 @@ class ExecFault(Exception):
 
 class PanicFault(Exception):
     """A handler hit a case where the reference engine panics; this engine traps instead."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class LimitFault(Exception):
+    """A handler was asked to allocate more than a configured limit allows: a memory trap."""
 
     def __init__(self, message: str):
         self.message = message

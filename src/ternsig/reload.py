@@ -70,7 +70,8 @@ def prepare_program(source: Union[str, bytes], role: Optional[str] = None, *, re
     declares a different role than its region is refused: editing ``role`` in a file must not
     widen a region's privileges.
     """
-    from .safety.policy import check_program
+    from .errors import ValidationError
+    from .safety.admission import admit
     from .safety.validator import ERROR, validate_program
 
     if registry is None:
@@ -83,17 +84,20 @@ def prepare_program(source: Union[str, bytes], role: Optional[str] = None, *, re
         raise ReloadRejected(f"does not assemble: {exc}") from None
     if not program.instructions:
         raise ReloadRejected("incomplete: the program has no instructions")
-    if role is not None and program.role is not None and program.role != role:
-        raise ReloadRejected(f"declares role {program.role!r} but runs as a {role!r} region")
     eff_role = role or program.role
     if eff_role:
-        try:
-            check_program(program, eff_role, source_name or "program", registry)
-        except TernsigError as exc:
-            raise ReloadRejected(f"refused by the {eff_role} policy: {exc}") from None
-    errors = [d for d in validate_program(program, eff_role, registry) if d.level == ERROR]
-    if errors:
-        raise ReloadRejected(f"does not validate: {errors[0]}")
+        try:                                  # the one admission gate (safety/admission.py)
+            admit(program, eff_role, source_name or "program", registry=registry)
+        except ValidationError as exc:
+            if exc.rule == "role-mismatch":
+                raise ReloadRejected(f"declares role {program.role!r} but runs as a {eff_role!r} region") from None
+            if exc.rule.startswith("layer-") or exc.rule == "chemical-authority" or exc.rule == "role":
+                raise ReloadRejected(f"refused by the {eff_role} policy: {exc}") from None
+            raise ReloadRejected(f"does not validate: {exc}") from None
+    else:
+        errors = [d for d in validate_program(program, None, registry) if d.level == ERROR]
+        if errors:
+            raise ReloadRejected(f"does not validate: {errors[0]}")
     return program
 
 

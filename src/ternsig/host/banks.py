@@ -17,6 +17,7 @@ import numpy as np
 import xxhash
 
 from ..atomicio import atomic_write
+from ..confine import ConfinementError, inside, plain_name
 from ..errors import FormatError, HostError
 from ..intmath import tdiv_arr, wrap_i32
 from .handlers import BrainView, HandlerTable
@@ -326,7 +327,8 @@ class Bank:
             if len(ids) and (cols["temperature"].min() < 0 or cols["temperature"].max() > 3):
                 raise ValueError("temperature outside 0..3")
             edges = [[Edge(*(int(x) for x in e)) for e in m["e"]] for m in meta]
-        except (ValueError, KeyError, TypeError, OverflowError, HostError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError, HostError, RecursionError, AttributeError,
+                IndexError, MemoryError) as exc:
             raise FormatError(f"bank body is malformed: {exc}", 22) from None
         b.ids, b.vectors = ids, vectors.astype(np.int32)
         for c, _, _ in _COLUMNS:
@@ -362,11 +364,14 @@ class BankSet:
                 b = Bank.from_bytes(p.read_bytes())
             except FormatError as exc:
                 raise FormatError(f"{p}: {exc.message}", exc.offset) from None
+            if b.name != p.name[: -len(".bank")]:   # the file's name decides, never its contents
+                raise FormatError(f"{p}: holds bank {b.name!r}, not {p.name[:-5]!r}", 0)
             self.banks[b.name] = b
 
     def save_all(self) -> None:
         for name, b in self.banks.items():
-            atomic_write(self.dir / f"{name}.bank", b.to_bytes(), make_parents=True)
+            atomic_write(inside(self.dir, f"{plain_name(name, 'bank name')}.bank", "bank file"), b.to_bytes(),
+                         make_parents=True)
 
     def to_blobs(self) -> dict[str, bytes]:
         """Every bank's file bytes by name (for checkpoints)."""
@@ -377,6 +382,10 @@ class BankSet:
         banks = {}
         for data in blobs.values():
             b = Bank.from_bytes(data)
+            try:
+                plain_name(b.name, "bank name")
+            except ConfinementError as exc:
+                raise FormatError(str(exc), 14) from None
             banks[b.name] = b
         self.banks = banks
 

@@ -112,12 +112,10 @@ class Brain:
         return load_program_file(path, "firmware")
 
     def validate_for_role(self, program: Program, role: str, what: str) -> None:
-        """Refuse a program that does not validate for its role (layer policy, when available)."""
-        try:
-            from ..safety.policy import check_program
-        except ImportError:
-            return
-        check_program(program, role, what, self.registry)
+        """Refuse a program that may not run as ``role``: the one admission gate (safety/admission.py)."""
+        from ..safety.admission import admit
+
+        admit(program, role, what, registry=self.registry)
 
     def _load_regions(self) -> None:
         for i, decl in enumerate(self.config.regions):

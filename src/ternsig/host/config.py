@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import AssemblyError
+from ..safety.policy import Role
 
-ROLES = ("runtime", "learning", "evolutionary", "regulation", "test")
+#: roles a region may be declared with (boot is the boot program's alone)
+ROLES = tuple(r.value for r in Role if r is not Role.BOOT)
 
 
 @dataclass
@@ -94,6 +96,15 @@ def _seconds(text: str, line: int, what: str) -> float:
     return v
 
 
+def _plain(name: str, what: str, lineno: int, col: int) -> str:
+    from ..confine import ConfinementError, plain_name
+
+    try:
+        return plain_name(name, what)
+    except ConfinementError as exc:
+        raise AssemblyError(str(exc), lineno, col) from None
+
+
 def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
     """Read the ``.config`` section of a boot program."""
     cfg = BrainConfig()
@@ -145,7 +156,7 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
             elif head == "bank_width" and rest:
                 cfg.bank_width = _int(rest[0], lineno, "bank_width", 1)
             elif head == "region" and rest:
-                name, kv = rest[0], _kv(rest[1:], lineno, col)
+                name, kv = _plain(rest[0], "region name", lineno, col), _kv(rest[1:], lineno, col)
                 if name in names:
                     raise AssemblyError(f"region {name!r} declared twice", lineno, col, source_name)
                 if "firmware" not in kv:
@@ -165,7 +176,7 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
                 slots = table.setdefault(rest[0], {})
                 for k, v in _kv(rest[1:], lineno, col).items():
-                    slots[_int(k, lineno, f"{head} slot")] = v
+                    slots[_int(k, lineno, f"{head} slot")] = _plain(v, "bank name", lineno, col) if head == "bank" else v
             else:
                 raise AssemblyError(f"unknown .config declaration {line!r}", lineno, col, source_name)
         except AssemblyError as exc:

@@ -22,6 +22,8 @@ from .handlers import BrainView
 if TYPE_CHECKING:
     from .region import Region
 
+#: models run as runtime programs: admitted (load and reload) and served under this role
+MODEL_ROLE = "runtime"
 
 
 class ModelTable:
@@ -42,7 +44,7 @@ class ModelTable:
 
     def load(self, region: "Region", slot: int) -> None:
         program = self._assemble(self._path(region, slot))
-        self.brain.validate_for_role(program, "runtime", f"model slot {slot} of {region.name}")
+        self.brain.validate_for_role(program, MODEL_ROLE, f"model slot {slot} of {region.name}")
         self.loaded[(region.id, slot)] = Interpreter(program, registry=self.brain.registry)
 
     def reload(self, region: "Region", slot: int) -> None:
@@ -50,6 +52,7 @@ class ModelTable:
             raise HostError(f"ModelReload: slot {slot} of region {region.name!r} is not loaded")
         try:
             program = self._assemble(self._path(region, slot))
+            self.brain.validate_for_role(program, MODEL_ROLE, f"model slot {slot} of {region.name}")
         except TernsigError as exc:
             self.brain.log_event(region, 2, [slot], note=f"model reload refused: {exc}")
             return

@@ -11,7 +11,9 @@ from ..program import Program
 from ..vm.interpreter import Interpreter
 from ..vm.state import Machine
 
-ROLES = ("boot", "evolutionary", "runtime", "learning", "test", "regulation")
+from ..safety.policy import Role
+
+ROLES = tuple(r.value for r in Role)
 
 STATUS_IDLE, STATUS_ACTIVE, STATUS_FIRING = 0, 1, 2
 

@@ -19,7 +19,9 @@ authority; they are refused for every other role except ``test``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..errors import ValidationError
 from ..isa.spec import InstructionSpec, Layer
@@ -31,16 +33,67 @@ if TYPE_CHECKING:
 
 K, B, E, R, L, T = Layer.KERNEL, Layer.BOOT, Layer.EVOLUTIONARY, Layer.RUNTIME, Layer.LEARNING, Layer.TEST
 
-ROLE_LAYERS: dict[str, frozenset[Layer]] = {
-    "boot": frozenset({K, B, R}),
-    "evolutionary": frozenset({K, E, R}),
-    "runtime": frozenset({K, R}),
-    "learning": frozenset({K, R, L}),
-    "regulation": frozenset({K, R}),
-    "test": frozenset({K, B, E, R, L, T}),
+class Role(str, Enum):
+    """The one role type: what a program may do, by the layer it runs as. A ``str`` enum, so
+    ``Role.LEARNING == "learning"`` and roles read from files compare as before."""
+
+    BOOT = "boot"
+    EVOLUTIONARY = "evolutionary"
+    RUNTIME = "runtime"
+    LEARNING = "learning"
+    REGULATION = "regulation"
+    TEST = "test"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, name: Union[str, "Role"], what: str = "role") -> "Role":
+        """The role named ``name``; :class:`ValidationError` for an unknown one."""
+        try:
+            return cls(name)
+        except ValueError:
+            raise ValidationError(f"{what}: unknown role {name!r} (one of {', '.join(r.value for r in cls)})",
+                                  rule="role") from None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing a role may do: use the instructions of a layer, or hold an authority
+    (``chemicals``: write chemical levels; ``weights``: change weights, dopamine-gated and HOT only).
+    The static check (:func:`policy_findings`) and the run-time guards (:func:`may`) read the same rules."""
+
+    layer: Optional[Layer] = None
+    authority: Optional[str] = None
+
+
+def layers(*ls: Layer) -> list[Rule]:
+    return [Rule(layer=x) for x in ls]
+
+
+#: role rules as composable lists: each role is the base plus what its layer adds
+BASE = layers(K)
+RUNTIME_RULES = BASE + layers(R)
+ROLE_RULES: dict[Role, list[Rule]] = {
+    Role.RUNTIME: RUNTIME_RULES,
+    Role.BOOT: RUNTIME_RULES + layers(B),
+    Role.EVOLUTIONARY: RUNTIME_RULES + layers(E),
+    Role.LEARNING: RUNTIME_RULES + layers(L) + [Rule(authority="weights")],
+    Role.REGULATION: RUNTIME_RULES + [Rule(authority="chemicals")],
+    Role.TEST: BASE + layers(B, E, R, L, T) + [Rule(authority="chemicals"), Rule(authority="weights")],
 }
-CHEMICAL_ROLES = frozenset({"regulation", "test"})
+#: which roles may use which layers (derived from the rules)
+ROLE_LAYERS: dict[str, frozenset[Layer]] = {
+    r.value: frozenset(x.layer for x in rules if x.layer is not None) for r, rules in ROLE_RULES.items()}
 LAYER_NAMES = {K: "L0 kernel", B: "L1 boot", E: "L2 evolutionary", R: "L3 runtime", L: "L4 learning", T: "test"}
+
+
+def may(role: Union[str, Role], authority: str) -> bool:
+    """Run-time guard: does ``role`` hold ``authority`` ("chemicals", "weights")?"""
+    return any(x.authority == authority for x in ROLE_RULES[Role.parse(role)])
+
+
+CHEMICAL_ROLES = frozenset(r.value for r in Role if may(r, "chemicals"))
 
 
 _CORE_ONLY = ExtensionRegistry()
@@ -56,13 +109,13 @@ def _ext_name(spec: InstructionSpec, registry) -> str:
     return t.name if t else f"0x{spec.ext_id:04X}"
 
 
-def verdict(spec: InstructionSpec, role: str, registry: Optional[ExtensionRegistry] = None) -> Optional[str]:
-    """None when ``role`` may use the instruction, else the rule it breaks."""
-    if role not in ROLE_LAYERS:
-        raise ValidationError(f"unknown role {role!r} (one of {', '.join(ROLE_LAYERS)})", rule="role")
+def verdict(spec: InstructionSpec, role: Union[str, Role],
+            registry: Optional[ExtensionRegistry] = None) -> Optional[str]:
+    """None when ``role`` may use the instruction, else the rule it breaks (from :data:`ROLE_RULES`)."""
+    r = Role.parse(role)
     if spec.writes_chemicals:
-        return None if role in CHEMICAL_ROLES else "chemical-authority"
-    return None if spec.layer in ROLE_LAYERS[role] else f"layer-{spec.layer.name.lower()}"
+        return None if may(r, "chemicals") else "chemical-authority"
+    return None if spec.layer in ROLE_LAYERS[r.value] else f"layer-{spec.layer.name.lower()}"
 
 
 def policy_findings(program: Program, role: str, registry: Optional[ExtensionRegistry] = None) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-from ..errors import ExecFault, PanicFault, Trap, UsageError
+from ..errors import ExecFault, HostError, LimitFault, PanicFault, Trap, UsageError
 from ..isa.encoding import Instruction
 from ..program import Program
 from ..registry import ExtensionRegistry
@@ -121,6 +121,12 @@ class Interpreter:
             return StepResult(Status.TRAP, message=exc.message, pc=pc, instruction=ins, kind="panic")
         if isinstance(exc, Trap):
             return StepResult(Status.TRAP, message=exc.reason, pc=pc, instruction=ins, kind=exc.kind)
+        if isinstance(exc, HostError):        # a host callback refused its DomainOp: a host trap
+            return StepResult(Status.TRAP, message=str(exc), pc=pc, instruction=ins, kind="host")
+        if isinstance(exc, LimitFault):
+            return StepResult(Status.TRAP, message=exc.message, pc=pc, instruction=ins, kind="memory")
+        if isinstance(exc, MemoryError):      # NumPy could not allocate: still a memory trap, never a crash
+            return StepResult(Status.TRAP, message=f"out of memory: {exc}", pc=pc, instruction=ins, kind="memory")
         return StepResult(Status.TRAP, message=f"internal error: {type(exc).__name__}: {exc}", pc=pc,
                           instruction=ins, kind="internal")
 

@@ -39,9 +39,9 @@ class StepResult:
     def raise_for_trap(self) -> "StepResult":
         """Raise :class:`~ternsig.errors.Trap` when this result is an error or a trap."""
         if not self.ok:
-            from ..errors import Trap
+            from ..errors import make_trap
 
-            raise Trap(self.message or "", self.pc, self.instruction, self.kind or self.status.value)
+            raise make_trap(self.message or "", self.pc, self.instruction, self.kind or self.status.value)
         return self
 
     def __repr__(self) -> str:
