@@ -21,26 +21,25 @@ from ..loader import find_program, read_source, resolve_name
 from ..program import Program
 from ..registry import ExtensionRegistry
 from ..vm.interpreter import Interpreter
-from ..vm.results import Status
 from .config import BrainConfig, parse_config
-from .fulfil import fulfil
 from .ipc import IpcHub
 from .models import ModelTable
-from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE, Region
+from .region import STATUS_ACTIVE, Region
+from .regionrun import MAX_DEPTH, Budget
 from .substrate import Substrate
 from .tasks import make_task
 
 EVENT_TYPES = ("boot", "phase_change", "error", "warning", "metric", "checkpoint", "recovery", "shutdown")
-MAX_DEPTH = 4            # nested REGION_FIRE depth
 
 
 class Brain:
     def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
                  telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None,
                  checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None,
-                 substrate: Optional[Any] = None):
+                 substrate: Optional[Any] = None, deadline: Optional[float] = None):
         """``substrate``: None (the in-memory default), a Substrate, or any SubstrateHandle (seed
-        001's bridge to an outside world; see host/bridge.py)."""
+        001's bridge to an outside world; see host/bridge.py). ``deadline``: per-region, per-tick
+        wall-clock limit in seconds, measured with ``clock`` (None: no limit)."""
         self.dir = Path(directory)
         self.registry = registry or ExtensionRegistry.standard()
         if not self.dir.is_dir():
@@ -68,7 +67,10 @@ class Brain:
         self.txns: dict[int, list[tuple[int, list[Callable[[], None]]]]] = {}
         self.frozen = False
         self.booted = False
-        self._depth = 0
+        from .regionrun import RegionRunner
+
+        #: the one region runner: tick, boot, region_fire and model_exec all run through it
+        self.runner = RegionRunner(self, clock or time.monotonic, deadline)
         self.accuracy_window: list[int] = []
         self.store = self._make_store()
         self.banks = self._make_banks()
@@ -184,9 +186,9 @@ class Brain:
         boot_region = Region(-1, "boot", self.dir / "boot.ternsig", boot_prog, boot_interp, "boot",
                              budget=self.config.budget)
         boot_region.keys = dict(self.config.keys.get("boot", {}))
-        res = boot_interp.run_with_host(lambda op, m: self._serve(boot_region, op), fuel=self.config.budget)
-        if not res.ok:
-            raise HostError(f"boot program failed at pc {res.pc}: {res.message}")
+        self.runner.step(boot_region, self.runner.budget_for(boot_region))
+        if boot_region.traps:
+            raise HostError(f"boot program failed: {boot_region.last_trap}")
         self._hand_over_boot_weights(boot_interp)
         rep = self.durability.restore()
         # a restored checkpoint supersedes the legacy per-file state reported above
@@ -213,8 +215,7 @@ class Brain:
 
     # ---- serving DomainOps --------------------------------------------------------------------------
     def _serve(self, region: Region, op: Any) -> bool:
-        region.yields += 1
-        fulfil(self, region, op)
+        self.runner.serve(region, op)
         return True
 
     def log_event(self, region: Region, event_type: int, data: list[int], note: str = "") -> None:
@@ -285,90 +286,16 @@ class Brain:
         s = self.substrate
         m.chem.dopamine, m.chem.serotonin, m.chem.norepinephrine, m.chem.gaba = s.chemicals[:4]
 
+    # ---- running: the region runner (host/regionrun.py) does it; these names stay for callers ----
     def _trap(self, r: Region, message: str) -> None:
-        r.traps += 1
-        r.last_trap = message
-        r.status = STATUS_IDLE
-        self.log_event(r, 2, [], note=message)
-
-    # ---- layer 4 enforcement: weights change only under dopamine, and only HOT weights ------------
-    def _weights_before(self, r: Region) -> Optional[list[tuple[int, np.ndarray, np.ndarray]]]:
-        if r.role != "learning":
-            return None
-        return [(i, c.pol.copy(), c.mag.copy()) for i, c in enumerate(r.machine.cold) if c is not None]
-
-    def _check_weights(self, r: Region, before, dopamine: int) -> None:
-        """Revert and trap weight writes the learning layer may not make (seed 003, anti-devolve):
-        any write while dopamine is below the learning threshold, and writes to COOL or COLD
-        weights ("COOL and COLD weights are read-only to this layer")."""
-        if before is None:
-            return
-        from ..vm.state import DOPAMINE_THRESHOLD
-
-        for i, pol, mag in before:
-            c = r.machine.cold[i]
-            if c is None or len(c.pol) != len(pol):
-                continue                      # structure changes are the journal's business
-            changed = (c.pol != pol) | (c.mag != mag)
-            if dopamine < DOPAMINE_THRESHOLD:
-                bad, rule = changed, f"dopamine {dopamine} is below the learning threshold {DOPAMINE_THRESHOLD}"
-            elif c.temps is not None:
-                bad, rule = changed & (c.temps[: len(changed)] >= 2), "COOL and COLD weights are read-only to learning"
-            else:
-                continue
-            if bad.any():
-                c.pol[bad], c.mag[bad] = pol[bad], mag[bad]
-                c.touch()
-                self._trap(r, f"region {r.name}: policy: C{i}: {int(bad.sum())} weight write(s) reverted: {rule}")
+        self.runner.trap(r, message)
 
     def _step_region(self, r: Region, fuel: int) -> tuple[str, int]:
-        """Run ``r`` until it finishes, blocks at a barrier or spends ``fuel``.
-        Returns (state, instructions used): state is "done" or "blocked"."""
-        interp = r.interp
-        before = interp.steps
-        while True:
-            remaining = fuel - (interp.steps - before)
-            if remaining <= 0:
-                self._trap(r, f"region {r.name}: instruction budget of {r.budget} spent this tick")
-                return "done", interp.steps - before
-            res = interp.run_until_yield(fuel=remaining)
-            if res.status is Status.YIELD:
-                try:
-                    self._serve(r, res.op)
-                except TernsigError as exc:
-                    ins = r.program.instructions[interp.pc - 1] if interp.pc else None
-                    text = str(exc)
-                    if not text.startswith(res.op.op_name):
-                        text = f"{res.op.op_name}: {text}"
-                    self._trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {text}")
-                    return "done", interp.steps - before
-                if r.waiting_barrier is not None:
-                    return "blocked", interp.steps - before
-                continue
-            if not res.ok:
-                self._trap(r, f"region {r.name}: pc {res.pc}: {res.message}")
-            return "done", interp.steps - before
+        return self.runner.step(r, Budget(fuel, r.name, self.runner.clock, self.runner.deadline))
 
     def run_region(self, r: Region, nested: bool = False) -> None:
-        """Run one region to completion on its current input (used by REGION_FIRE)."""
-        if self._depth >= MAX_DEPTH:
-            raise HostError(f"RegionFire: nesting deeper than {MAX_DEPTH}")
-        self._depth += 1
-        try:
-            self._prepare(r, None)
-            r.status = STATUS_FIRING
-            before = self._weights_before(r)
-            self.journal.before_run(r)
-            state, used = self._step_region(r, r.budget)
-            r.executed += used
-            self._check_weights(r, before, r.machine.chem.dopamine)
-            self.journal.after_run(r, self.substrate.tick)
-            if state == "blocked":
-                raise HostError(f"RegionFire: region {r.name!r} blocked at a barrier while fired")
-            r.output = r.machine.output.copy()
-            r.status = STATUS_ACTIVE
-        finally:
-            self._depth -= 1
+        """Run one region to completion on its current input (REGION_FIRE), on the caller's budget."""
+        self.runner.fire(r, lambda x: self._prepare(x, None))
 
     def tick(self) -> dict[str, Any]:
         if not self.booted:
@@ -380,7 +307,8 @@ class Brain:
         if sample is not None:
             s.stim[: min(len(s.stim), len(sample.x))] = sample.x[: len(s.stim)]
         live = [r for r in self.regions if r.enabled and not r.halted]
-        fuel_left = {r.id: r.budget for r in live}
+        runner = self.runner
+        budgets = {r.id: runner.budget_for(r) for r in live}
         pending = list(live)
         for r in live:
             r.status = STATUS_ACTIVE
@@ -396,15 +324,15 @@ class Brain:
                     started.add(r.id)
                     self._prepare(r, sample)
                     self.spiking.on_region_start(r.name, r.machine.input)
-                    guards[r.id] = (self._weights_before(r), r.machine.chem.dopamine)
+                    runner.reset_stacks(r)
+                    guards[r.id] = (runner.weights_before(r), r.machine.chem.dopamine)
                     self.journal.before_run(r)
-                state, used = self._step_region(r, fuel_left[r.id])
-                fuel_left[r.id] -= used
+                state, used = runner.step(r, budgets[r.id])
                 r.executed += used
                 if state == "blocked":
                     blocked.append(r)
                 else:
-                    self._check_weights(r, *guards.pop(r.id))
+                    runner.check_weights(r, *guards.pop(r.id))
                     r.output = r.machine.output.copy()
             if not blocked:
                 break

@@ -25,6 +25,8 @@ class BrainView(Protocol):
     coactivation: dict[Any, Any]
     spiking: Any            # host/spiking_ops.SpikingSubstrate
     state_dir: Any
+    runner: Any             # host/regionrun.RegionRunner
+    journal: Any
 
     def region_by_id(self, region_id: int, op: str) -> Any: ...
 

@@ -30,6 +30,8 @@ class ModelTable:
     def __init__(self, brain: BrainView):
         self.brain = brain
         self.loaded: dict[tuple[int, int], Interpreter] = {}
+        #: the run-time view of each loaded model (a Region under MODEL_ROLE) for the region runner
+        self.regions: dict[tuple[int, int], Any] = {}
 
     def _path(self, region: "Region", slot: int) -> Path:
         path = region.models.get(slot)
@@ -73,9 +75,15 @@ class ModelTable:
         if interp is None:
             raise HostError(f"ModelExec: slot {slot} of region {region.name!r} is not loaded")
         x = self._bound_input(region, slot)
-        interp.m.pc = 0
         interp.m.set_input(x)
-        res = interp.run(fuel=region.budget)
-        if not res.ok:
-            raise HostError(f"ModelExec: model in slot {slot} trapped at pc {res.pc}: {res.message}")
+        model = self.regions.get((region.id, slot))
+        if model is None or model.interp is not interp:
+            from .region import Region
+
+            model = self.regions[(region.id, slot)] = Region(
+                region.id, f"{region.name}.model{slot}", self._path(region, slot), interp.program, interp,
+                MODEL_ROLE, budget=region.budget)
+        model.program = interp.program
+        # the region runner: the caller's remaining budget, DomainOps served under the model's role
+        self.brain.runner.run_model(model)
         return interp.m.output.copy()

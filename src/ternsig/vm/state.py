@@ -32,6 +32,8 @@ DOPAMINE_THRESHOLD = 76
 
 #: the largest register a program may declare (elements); the reference allocates whatever a
 #: (possibly hostile) file declares — see docs/deviations.md
+#: open loops / nested calls a machine may hold (deeper traps as a memory trap, never grows unbounded)
+MAX_STACK_DEPTH = 1024
 MAX_REGISTER_ELEMENTS = 1 << 22      # 4,194,304: a 2048×2048 weight matrix
 
 

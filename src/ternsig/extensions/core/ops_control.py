@@ -1,7 +1,9 @@
 """Core system and control-flow handlers: nop, halt, reset, loops, jumps, calls, branches."""
 from __future__ import annotations
 
+from ...errors import LimitFault
 from ...vm.results import BREAK, HALT
+from ...vm.state import MAX_STACK_DEPTH
 from .table import CORE
 
 
@@ -25,6 +27,9 @@ def reset(m, a, b, c, d):
 def loop(m, a, b, c, d):
     count = (c << 8) | d
     if count > 0:
+        if len(m.loop_stack) >= MAX_STACK_DEPTH:
+            raise LimitFault(f"loop stack full ({MAX_STACK_DEPTH} open loops): a loop entered again and again "
+                             f"without end_loop")
         m.loop_stack.append([m.pc, count])
 
 
@@ -55,6 +60,8 @@ def jump(m, a, b, c, d):
 
 @CORE.implements("call")
 def call(m, a, b, c, d):
+    if len(m.call_stack) >= MAX_STACK_DEPTH:
+        raise LimitFault(f"call stack full ({MAX_STACK_DEPTH} nested calls)")
     m.call_stack.append(m.pc)
     m.pc = (c << 8) | d
 

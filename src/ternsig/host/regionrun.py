@@ -1,0 +1,218 @@
+"""The region runner: the one place a region's firmware runs (tick, boot, ``region_fire``,
+``model_exec`` and tests all come here).
+
+- **One budget per top-level run.** :class:`Budget` holds the instructions a run may still spend
+  and its wall-clock deadline. A nested run (``region_fire``, ``model_exec``) spends the
+  *caller's* remaining budget, never a fresh one: one tick of a region with budget B executes at
+  most B instructions through every nesting path.
+- **Deadline without real time.** The clock is injected (``Brain(clock=...)``); the runner runs
+  in slices of at most :data:`SLICE` instructions and checks the deadline between slices, so a
+  region that overruns its per-tick deadline traps (kind ``deadline``) and tests drive the clock.
+- **Stacks reset.** Loop and call stacks are cleared at the start of every run (and capped in the
+  VM at ``MAX_STACK_DEPTH``).
+- The runner drives the interpreter only through its public ``run_until_yield(fuel=)`` API, so
+  the execution tier stays transparent; every DomainOp is served by the host (``fulfil``) under
+  the running program's role — models included.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+import numpy as np
+
+from ..errors import TernsigError
+from ..vm.results import Status
+from .handlers import BrainView
+from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
+
+if TYPE_CHECKING:
+    from .region import Region
+
+MAX_DEPTH = 4            # nested REGION_FIRE / MODEL_EXEC depth
+SLICE = 65_536           # instructions between two deadline checks
+
+
+class Budget:
+    """What one top-level run may still spend: instructions and wall-clock time."""
+
+    __slots__ = ("remaining", "deadline", "clock", "limit", "owner")
+
+    def __init__(self, fuel: int, owner: str, clock: Callable[[], float] = time.monotonic,
+                 seconds: Optional[float] = None):
+        self.remaining = fuel
+        self.limit = fuel
+        self.owner = owner
+        self.clock = clock
+        self.deadline = clock() + seconds if seconds is not None else None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and self.clock() > self.deadline
+
+
+class RegionRunner:
+    def __init__(self, brain: BrainView, clock: Callable[[], float] = time.monotonic,
+                 deadline: Optional[float] = None):
+        self.brain = brain
+        self.clock = clock
+        #: per-region, per-tick wall-clock limit in seconds (None: no limit)
+        self.deadline = deadline
+        self._stack: list[Budget] = []      # budgets of the runs in progress (innermost last)
+        self._running: list[Any] = []       # the regions those runs belong to
+
+    # ---- budgets --------------------------------------------------------------------------------
+    def budget_for(self, r: "Region") -> Budget:
+        return Budget(r.budget, r.name, self.clock, self.deadline)
+
+    # ---- traps ----------------------------------------------------------------------------------
+    def trap(self, r: "Region", message: str) -> None:
+        r.traps += 1
+        r.last_trap = message
+        r.status = STATUS_IDLE
+        self.brain.log_event(r, 2, [], note=message)
+
+    # ---- layer 4 enforcement: weights change only under dopamine, and only HOT weights ----------
+    def weights_before(self, r: "Region") -> Optional[list[tuple[int, Any, np.ndarray, np.ndarray, Any]]]:
+        from ..safety.policy import Role
+
+        if r.role != Role.LEARNING:
+            return None
+        return [(i, c, c.pol.copy(), c.mag.copy(), c.shape) for i, c in enumerate(r.machine.cold) if c is not None]
+
+    def check_weights(self, r: "Region", before, dopamine: int) -> None:
+        """Revert and trap weight writes the learning layer may not make (seed 003, anti-devolve):
+        any write while dopamine is below the learning threshold, and writes to COOL or COLD
+        weights. A write is a write whatever instruction made it: a buffer replaced, resized or
+        re-typed counts as every element changed."""
+        if before is None:
+            return
+        from ..vm.state import DOPAMINE_THRESHOLD
+
+        for i, old, pol, mag, shape in before:
+            c = r.machine.cold[i]
+            if c is None:
+                continue                      # freeing is structural: the journal's business
+            if len(c.pol) != len(pol):
+                changed = np.ones(len(pol), bool)
+            else:
+                changed = (c.pol != pol) | (c.mag != mag)
+            temps = c.temps if c.temps is not None else old.temps
+            if dopamine < DOPAMINE_THRESHOLD:
+                bad, rule = changed, f"dopamine {dopamine} is below the learning threshold {DOPAMINE_THRESHOLD}"
+            elif temps is not None:
+                bad = changed & (temps[: len(changed)] >= 2) if len(temps) >= len(changed) else changed
+                rule = "COOL and COLD weights are read-only to learning"
+            else:
+                continue
+            if bad.any():
+                if len(c.pol) != len(pol) or c is not old:
+                    if c is not old:
+                        r.machine.cold[i] = old
+                    c = old
+                    c.pol, c.mag, c.shape = pol, mag, shape
+                else:
+                    c.pol[bad], c.mag[bad] = pol[bad], mag[bad]
+                c.touch()
+                self.trap(r, f"region {r.name}: policy: C{i}: {int(bad.sum())} weight write(s) reverted: {rule}")
+
+    # ---- running --------------------------------------------------------------------------------
+    def reset_stacks(self, r: "Region") -> None:
+        m = r.machine
+        m.pc = 0
+        m.loop_stack.clear()
+        m.call_stack.clear()
+
+    def step(self, r: "Region", budget: Budget) -> tuple[str, int]:
+        """Run ``r`` until it finishes, blocks at a barrier or spends ``budget``.
+        Returns (state, instructions used): state is "done" or "blocked"."""
+        interp = r.interp
+        used = 0
+        self._stack.append(budget)
+        self._running.append(r)
+        try:
+            while True:
+                if budget.remaining <= 0:
+                    self.trap(r, f"region {r.name}: instruction budget of {budget.limit} spent this tick"
+                              + (f" (shared with {budget.owner})" if budget.owner != r.name else ""))
+                    return "done", used
+                if budget.expired():
+                    self.trap(r, f"region {r.name}: deadline: over its {self.deadline} s per tick")
+                    return "done", used
+                before = interp.steps
+                res = interp.run_until_yield(fuel=min(budget.remaining, SLICE))
+                spent = interp.steps - before
+                used += spent
+                budget.remaining -= spent
+                if res.status is Status.TRAP and res.kind == "fuel":
+                    continue                  # a slice ended: re-check budget and deadline
+                if res.status is Status.YIELD:
+                    try:
+                        self.serve(r, res.op)
+                    except TernsigError as exc:
+                        ins = r.program.instructions[interp.pc - 1] if interp.pc else None
+                        text = str(exc)
+                        if not text.startswith(res.op.op_name):
+                            text = f"{res.op.op_name}: {text}"
+                        self.trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {text}")
+                        return "done", used
+                    if r.waiting_barrier is not None:
+                        return "blocked", used
+                    continue
+                if not res.ok:
+                    self.trap(r, f"region {r.name}: pc {res.pc}: {res.message}")
+                return "done", used
+        finally:
+            self._stack.pop()
+            self._running.pop()
+
+    def serve(self, r: "Region", op: Any) -> None:
+        from .fulfil import fulfil
+
+        r.yields += 1
+        fulfil(self.brain, r, op)
+
+    def nested_budget(self, r: "Region") -> Budget:
+        """The caller's budget when called from inside a run, else a fresh one for ``r``."""
+        return self._stack[-1] if self._stack else self.budget_for(r)
+
+    def fire(self, r: "Region", prepare: Callable[["Region"], None]) -> None:
+        """Run one region to completion on its current input (REGION_FIRE), on the caller's budget."""
+        from ..errors import HostError
+
+        if len(self._stack) > MAX_DEPTH:
+            raise HostError(f"RegionFire: nesting deeper than {MAX_DEPTH}")
+        if any(x is r for x in self._running):
+            raise HostError(f"RegionFire: region {r.name!r} is already running (a fire cycle)")
+        prepare(r)
+        self.reset_stacks(r)
+        r.status = STATUS_FIRING
+        before = self.weights_before(r)
+        self.brain.journal.before_run(r)
+        budget = self.nested_budget(r)
+        traps = r.traps
+        try:
+            state, used = self.step(r, budget)
+        finally:
+            r.status = STATUS_ACTIVE
+        r.executed += used
+        self.check_weights(r, before, r.machine.chem.dopamine)
+        self.brain.journal.after_run(r, self.brain.substrate.tick)
+        if state == "blocked":
+            raise HostError(f"RegionFire: region {r.name!r} blocked at a barrier while fired")
+        if budget.remaining <= 0 and r.traps > traps:
+            raise HostError(f"RegionFire: region {r.name!r} spent the caller's remaining budget")
+        r.output = r.machine.output.copy()
+
+    def run_model(self, model: "Region") -> None:
+        """Run a model program (MODEL_EXEC) on the caller's budget; its DomainOps are served by the
+        host under the model's role. Raises HostError when it traps."""
+        from ..errors import HostError
+
+        if len(self._stack) > MAX_DEPTH:
+            raise HostError(f"ModelExec: nesting deeper than {MAX_DEPTH}")
+        self.reset_stacks(model)
+        traps = model.traps
+        state, used = self.step(model, self.nested_budget(model))
+        model.executed += used
+        if model.traps > traps or state == "blocked":
+            raise HostError(f"ModelExec: {model.last_trap if model.traps > traps else 'model blocked at a barrier'}")
