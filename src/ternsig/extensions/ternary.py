@@ -114,7 +114,7 @@ def quantize(m: Machine, a: int, b: int, c: int, d: int) -> None:
     src = _hot(m, b & 0x3F).data.astype(np.int64)
     pol = np.sign(src).astype(np.int8)
     mag = ((np.abs(src) >> 8) & 0xFF).astype(np.uint8)
-    m.cold[a & 0x3F] = ColdBuffer(pol, mag, (len(src),))
+    m.replace_cold(a & 0x3F, pol, mag, (len(src),))
 
 
 @TABLE.op(0x0008, "pack_ternary", _RR, R,
@@ -136,7 +136,7 @@ def unpack_ternary(m: Machine, a: int, b: int, c: int, d: int) -> None:
     codes = ((words[:, None] >> np.array([0, 2, 4, 6])) & 3).ravel()
     pol = np.where(codes == 1, 1, np.where(codes == 2, -1, 0)).astype(np.int8)
     mag = np.where(pol != 0, 128, 0).astype(np.uint8)
-    m.cold[a & 0x3F] = ColdBuffer(pol, mag, (len(pol),))
+    m.replace_cold(a & 0x3F, pol, mag, (len(pol),))
 
 
 def _updates(m: Machine, a: int, b: int) -> tuple[ColdBuffer, np.ndarray, int]:

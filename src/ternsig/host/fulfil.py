@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 #: every DomainOp this host fulfils: this module's handlers plus the bank's (merged at the end)
 HANDLERS = HandlerTable()
+#: co-activation counts (int64) the brain may hold over all regions: 2M cells = 16 MiB
+MAX_COACT_CELLS = 1 << 21
 handles = HANDLERS.handles
 
 
@@ -154,6 +156,10 @@ def _coact(b, r, op):
     c = read_hot(r.machine, "CoActivation", op.source_b) > 0
     key = (r.id, op.source_a, op.source_b)
     m = b.coactivation.get(key)
+    cells = len(a) * len(c) + sum(x.size for k, x in b.coactivation.items() if k != key)
+    if cells > MAX_COACT_CELLS:
+        raise HostError(f"CoActivation: memory limit: a {len(a)}x{len(c)} co-activation matrix would bring the "
+                        f"brain's co-activation counts to {cells:,} cells (limit {MAX_COACT_CELLS:,})")
     if m is None or m.shape != (len(a), len(c)):
         m = b.coactivation[key] = np.zeros((len(a), len(c)), np.int64)
     m += np.outer(a, c)

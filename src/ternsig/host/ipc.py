@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import HostError
 
 MAX_QUEUE = 256          # per inbox / mailbox: the oldest message is dropped beyond this
+MAX_PENDING = 4096       # undelivered messages a tick may queue (all regions): more is refused (memory bound)
 
 
 @dataclass(order=True)
@@ -35,6 +36,9 @@ class IpcHub:
         self.dropped = 0
 
     def send(self, sender: int, receiver: int, payload: np.ndarray) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            raise HostError(f"SendSignal: memory limit: the send queue holds {MAX_PENDING} undelivered "
+                            f"messages (region {sender} sends faster than ticks deliver)")
         self._seq += 1
         self._pending.append((receiver, Message(sender, self._seq, payload.copy())))
 

@@ -36,7 +36,7 @@ SLICE = 65_536           # instructions between two deadline checks
 class Budget:
     """What one top-level run may still spend: instructions and wall-clock time."""
 
-    __slots__ = ("remaining", "deadline", "clock", "limit", "owner")
+    __slots__ = ("remaining", "deadline", "clock", "limit", "owner", "seconds")
 
     def __init__(self, fuel: int, owner: str, clock: Callable[[], float] = time.monotonic,
                  seconds: Optional[float] = None):
@@ -44,10 +44,16 @@ class Budget:
         self.limit = fuel
         self.owner = owner
         self.clock = clock
-        self.deadline = clock() + seconds if seconds is not None else None
+        self.seconds = seconds
+        self.deadline: Optional[float] = None       # set when the run starts
 
     def expired(self) -> bool:
-        return self.deadline is not None and self.clock() > self.deadline
+        if self.seconds is None:
+            return False
+        now = self.clock()
+        if self.deadline is None:
+            self.deadline = now + self.seconds
+        return now > self.deadline
 
 
 class RegionRunner:
@@ -132,11 +138,12 @@ class RegionRunner:
         try:
             while True:
                 if budget.remaining <= 0:
-                    self.trap(r, f"region {r.name}: instruction budget of {budget.limit} spent this tick"
+                    self.trap(r, f"region {r.name}: pc {interp.pc}: fuel exhausted: instruction budget of "
+                              f"{budget.limit} spent this tick"
                               + (f" (shared with {budget.owner})" if budget.owner != r.name else ""))
                     return "done", used
                 if budget.expired():
-                    self.trap(r, f"region {r.name}: deadline: over its {self.deadline} s per tick")
+                    self.trap(r, f"region {r.name}: pc {interp.pc}: deadline: over its {self.deadline} s per tick")
                     return "done", used
                 before = interp.steps
                 res = interp.run_until_yield(fuel=min(budget.remaining, SLICE))
@@ -215,4 +222,5 @@ class RegionRunner:
         state, used = self.step(model, self.nested_budget(model))
         model.executed += used
         if model.traps > traps or state == "blocked":
-            raise HostError(f"ModelExec: {model.last_trap if model.traps > traps else 'model blocked at a barrier'}")
+            why = model.last_trap if model.traps > traps else "blocked at a barrier"
+            raise HostError(f"ModelExec: model {model.name} trapped: {why}")

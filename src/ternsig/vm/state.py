@@ -285,6 +285,24 @@ class Machine:
             self.allocate(rdef)
 
     # ---- convenience for hosts and tests ---------------------------------------------------------
+    def replace_cold(self, idx: int, pol: np.ndarray, mag: np.ndarray, shape: Sequence[int]) -> ColdBuffer:
+        """Replace cold register ``idx`` with new weights: a weight write like any other. The
+        register keeps its thermogram key, frozen flag and temperatures (resized to the new length
+        at the hottest-to-coldest maximum, so a resize never thaws COOL/COLD weights), so the
+        learning-layer guard and the weight store see the change."""
+        old = self.cold[idx]
+        new = ColdBuffer(pol, mag, tuple(shape))
+        if old is not None:
+            new.key, new.frozen = old.key, old.frozen
+            if old.temps is not None:
+                if len(old.temps) == len(pol):
+                    new.temps = old.temps.copy()
+                else:
+                    top = int(old.temps.max()) if len(old.temps) else 0
+                    new.temps = np.full(len(pol), top, old.temps.dtype)
+        self.cold[idx] = new
+        return new
+
     def set_input(self, values: IntsLike) -> None:
         """Raw i32 input (``load_input_i32``), no clamping; values outside i32 (or not integers)
         raise :class:`~ternsig.errors.UsageError`."""
