@@ -109,3 +109,31 @@ def test_a_bank_body_with_impossible_values_is_a_format_error():
 def test_invalid_bank_geometry_is_refused():
     with pytest.raises(HostError, match="width"):
         Bank("t", width=0)
+
+
+def _bank_file(body: bytes) -> bytes:
+    import xxhash
+
+    from ternsig.host.banks import MAGIC, VERSION
+
+    return MAGIC + VERSION.to_bytes(2, "little") + len(body).to_bytes(8, "little") + xxhash.xxh64(body).digest() + body
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"name": "x", "width": 1e400}', b'{"name": 1}',
+                                  b'{"name": "x", "width": 4, "max_entries": 4, "seq": 0, "ids": [1], '
+                                  b'"vectors": [[1, 2, 3, 4]], "meta": [7]}'])
+def test_hostile_bank_with_a_valid_checksum_is_a_format_error(body):
+    from ternsig.errors import FormatError
+    from ternsig.host.banks import Bank
+
+    with pytest.raises(FormatError):
+        Bank.from_bytes(_bank_file(body))
+
+
+def test_a_bank_file_cannot_choose_where_the_next_save_goes(tmp_path):
+    from ternsig.errors import FormatError
+    from ternsig.host.banks import Bank, BankSet
+
+    (tmp_path / "episodic.bank").write_bytes(Bank("../../evil", 4).to_bytes())
+    with pytest.raises(FormatError, match="holds bank"):
+        BankSet(tmp_path, width=4).load_all()

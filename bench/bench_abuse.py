@@ -1,0 +1,133 @@
+"""Abuse figures (issue 10): what a hostile firmware or file can make a brain spend or write.
+
+    python bench/bench_abuse.py
+
+Prints, for a region with budget B: instructions executed and CPU time in one tick through every
+nesting path (plain spin, region_fire loop, model_exec of a spinning model); peak Python memory of
+the abusive firmware (co-activation of two large registers, unbounded loop push, IPC flood); files
+written outside the brain directory by hostile names; policy escapes through model reload.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from ternsig.errors import TernsigError
+from ternsig.host.brain import Brain
+
+B = 20_000
+REGS = "\n".join(f"    H{i}: i32[1]" for i in range(10))
+EXT = {"orchestration": 7, "neuro": 5, "ipc": 9, "learning": 4}
+
+
+def fw(program: str, regs: str = REGS) -> str:
+    used = sorted(e for e in EXT if f"{e}." in program)
+    req = ".requires\n" + "".join(f"    {e} 0x{EXT[e]:04X}\n" for e in used) if used else ""
+    body = "\n".join("    " + ln for ln in program.strip().splitlines())
+    return f"{req}.registers\n{regs}\n.program\n{body}\n"
+
+
+def brain(root: Path, regions: dict[str, tuple[str, str]], config: str = "", files: dict[str, str] = {}) -> Brain:
+    d = root / "brain"
+    d.mkdir(parents=True)
+    lines = [f"region {n} firmware={n}.ternsig role=test {o}" for n, (_, o) in regions.items()]
+    for n, (src, _) in regions.items():
+        (d / f"{n}.ternsig").write_text(src)
+    for n, src in files.items():
+        (d / n).write_text(src)
+    cfg = "\n".join("    " + ln for ln in lines + [ln for ln in config.splitlines() if ln.strip()])
+    (d / "boot.ternsig").write_text(f".config\n{cfg}\n.program\n    halt\n")
+    b = Brain(d)
+    b.boot()
+    return b
+
+
+SPIN = fw("spin:\njump spin")
+
+
+def nesting_paths(root: Path) -> list[tuple[str, int, float]]:
+    cases = {
+        "spin": ({"a": (SPIN, f"budget={B}")}, "", {}),
+        "region_fire x50": ({"a": (fw("loop 50\norchestration.region_fire H1, 1\nend_loop\nhalt"), f"budget={B}"),
+                             "s": (SPIN, f"budget={B} ")}, "", {}),
+        "model_exec spin": ({"a": (fw("orchestration.model_load H9, 0\norchestration.model_exec H1, 0\nhalt"),
+                                   f"budget={B}")}, "model a 0=m.ternsig", {"m.ternsig": SPIN}),
+    }
+    out = []
+    for i, (name, (regions, cfg, files)) in enumerate(cases.items()):
+        b = brain(root / f"n{i}", regions, cfg, files)
+        t0 = time.process_time()
+        b.tick()
+        cpu = time.process_time() - t0
+        caller = b.regions[0]
+        spent = caller.executed + sum(m.executed for m in b.models.regions.values())
+        if name.startswith("region_fire"):
+            spent += b.regions[1].executed - B        # minus the fired region's own turn
+        out.append((name, spent, cpu))
+    return out
+
+
+def memory(root: Path) -> list[tuple[str, int, str]]:
+    big = "    H0: i32[4096]\n    H1: i32[4096]"
+    cases = {
+        "coact_record 4096x4096": ({"a": (fw("neuro.coact_record H0, H1\nhalt", big), "")}),
+        "loop push forever": ({"a": (fw("top:\nloop 2\njump top\nend_loop"), "budget=1000000")}),
+        "ipc flood": ({"a": (fw("top:\nipc.send_signal H0, 1\njump top"), "budget=1000000"),
+                       "s": (fw("halt"), "")}),
+    }
+    out = []
+    for i, (name, regions) in enumerate(cases.items()):
+        b = brain(root / f"m{i}", regions)
+        tracemalloc.start()
+        b.tick()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out.append((name, peak, b.regions[0].last_trap or "no trap"))
+    return out
+
+
+def hostile_names(root: Path) -> tuple[int, int]:
+    names = ["../escape", "/tmp/abs_escape", "a/../../escape", ".hidden", "x/../../../escape"]
+    before = set(root.parent.rglob("*escape*"))
+    refused = 0
+    for i, n in enumerate(names):
+        try:
+            brain(root / f"h{i}", {"a": (fw("halt"), "")}, f"bank a 0={n}").save()
+        except TernsigError:
+            refused += 1
+    written = len(set(root.parent.rglob("*escape*")) - before)
+    return refused, written
+
+
+def policy_escapes(root: Path) -> int:
+    """A runtime model rewritten to use a learning instruction, then reloaded: does it run?"""
+    model_ok = fw("load_input H0\nstore_output H0\nhalt")
+    model_bad = fw("load_input H0\nstore_output H0\nlearning.mastery_commit H0\nhalt", REGS + "\n    C0: ternary[1]")
+    src = fw("if_nonzero H6, reload\norchestration.model_load H9, 0\njump run\nreload:\n"
+             "orchestration.model_reload 0\nrun:\norchestration.model_exec H1, 0\nhalt")
+    b = brain(root / "p", {"a": (src, "role=runtime")}, "model a 0=m.ternsig", {"m.ternsig": model_ok})
+    b.tick()
+    (root / "p" / "brain" / "m.ternsig").write_text(model_bad)
+    b.regions[0].machine.hot[6].data[0] = 1
+    b.tick()
+    return int(any(ins.ext_id == 4 for ins in b.models.loaded[(0, 0)].program.instructions))
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "abuse"
+        print(f"budget B = {B:,} instructions per region per tick")
+        for name, spent, cpu in nesting_paths(root):
+            print(f"  {name:<20} {spent:>10,} instructions  {cpu * 1e3:8.1f} ms CPU  (goal <= B: {spent <= B})")
+        print("abusive firmware: peak traced memory and outcome")
+        for name, peak, trap in memory(root):
+            print(f"  {name:<24} {peak / 2**20:8.2f} MiB  {trap[:90]}")
+        refused, written = hostile_names(root)
+        print(f"hostile bank names: {refused} of 5 refused, {written} files written outside (goal 0)")
+        print(f"policy escapes through model reload: {policy_escapes(root)} (goal 0)")
+
+
+if __name__ == "__main__":
+    main()
