@@ -74,3 +74,9 @@ def test_model_load_goes_through_the_gate(tmp_path):
                    config="model r 0=m.ternsig", files={"m.ternsig": MASTERY})
     b.tick()
     assert b.regions[0].traps == 1 and "L4 learning" in b.regions[0].last_trap
+
+
+def test_duplicate_thermogram_keys_across_regions_are_refused_at_load(tmp_path):
+    regs = 'C0: ternary[4] key="shared.w"'
+    with pytest.raises(HostError, match="already declared by region 'a'"):
+        make_brain(tmp_path, {"a": firmware("halt", regs), "b": firmware("halt", regs)})

@@ -120,10 +120,17 @@ class Brain:
         admit(program, role, what, registry=self.registry)
 
     def _load_regions(self) -> None:
+        key_owner: dict[str, str] = {}
         for i, decl in enumerate(self.config.regions):
             path = find_program(resolve_name(decl.firmware, self.dir))   # "fw" → fw.ternsig|.tvmr|.card
             program = self._assemble(path)
             self.validate_for_role(program, decl.role, f"region {decl.name}")
+            for d in program.registers:       # one owner per thermogram key: else the last save wins
+                if d.key:
+                    owner = key_owner.setdefault(d.key, decl.name)
+                    if owner != decl.name:
+                        raise HostError(f"region {decl.name}: thermogram key {d.key!r} is already declared by "
+                                        f"region {owner!r} (learned weights would overwrite each other)")
             interp = Interpreter(program, registry=self.registry)
             r = Region(i, decl.name, path, program, interp, decl.role, list(decl.inputs),
                        budget=decl.budget or self.config.budget)
