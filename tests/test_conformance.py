@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import CORPUS
+from tests.tiers import each_tier  # noqa: F401  (fixture)
 from ternsig.conformance import check_case, emit_case, find_cases
 from ternsig.registry import ExtensionRegistry
 
@@ -41,7 +42,7 @@ def _cases():
 
 
 @pytest.mark.parametrize("case", _cases())
-def test_golden_case(case: Path) -> None:
+def test_golden_case(case: Path, each_tier: str) -> None:
     ok, failures, _ = check_case(case, emit_case(case))
     assert ok, "\n".join(failures)
 

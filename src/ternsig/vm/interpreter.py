@@ -19,6 +19,8 @@ from ..registry import ExtensionRegistry
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
 from .state import Machine
 
+L: Any = None          # the compiled loop module, imported with the first compiled program
+
 HostHandler = Callable[[Any, Machine], bool]
 
 
@@ -38,7 +40,12 @@ class Interpreter:
     """
 
     def __init__(self, program: Optional[Program] = None, registry: Optional[ExtensionRegistry] = None,
-                 machine: Optional[Machine] = None):
+                 machine: Optional[Machine] = None, tier: Optional[str] = None):
+        from .compiled import resolve_tier
+
+        #: "compiled" (the default; ``TERNSIG_TIER``) or "interp" (the Python reference tier)
+        self.tier = resolve_tier(tier)
+        self._cx: Any = None
         self.registry = registry if registry is not None else ExtensionRegistry.standard()
         self.m = machine if machine is not None else Machine()
         for table in self.registry.tables():
@@ -62,6 +69,19 @@ class Interpreter:
         if allocate:
             m.allocate_program(program)
         self._code = [self.bind(ins) for ins in program.instructions]
+        if self.tier == "compiled":
+            from .compiled import CompiledCode
+
+            self._cx = CompiledCode(program.instructions, self._spec_of)
+            global L
+            if L is None:
+                from .compiled import loop as L
+
+    def _spec_of(self, ins: Instruction) -> Any:
+        """The spec :meth:`bind` dispatches ``ins`` to (None: it faults when run)."""
+        table = self.registry.get(ins.ext_id)
+        spec = table.by_opcode.get(ins.opcode) if table is not None else None
+        return spec if spec is not None and spec.handler is not None else None
 
     def bind(self, ins: Instruction) -> Callable[[], Any]:
         """Decode one instruction into a zero-argument callable."""
@@ -85,6 +105,8 @@ class Interpreter:
         """Replace one instruction of the loaded program (and its decoded form)."""
         self.program.instructions[index] = ins
         self._code[index] = self.bind(ins)
+        if self._cx is not None:
+            self._cx.set(index, ins)
 
     # ---- state accessors -------------------------------------------------------------------------
     @property
@@ -158,6 +180,8 @@ class Interpreter:
                 raise UsageError(f"fuel must be None (no budget) or at least 0, got {budget}")
         if budget == 0:
             return self._fuel_trap(0)
+        if self._cx is not None:
+            return self._run_compiled(budget, stop_on_yield, host)
         executed = 0
         pc = m.pc
         try:
@@ -178,6 +202,57 @@ class Interpreter:
                 pc = m.pc
                 if pc >= n:
                     return ENDED
+                m.pc = pc + 1
+                r = code[pc]()
+                executed += 1
+                if r is not None:
+                    done = self._settle(r, stop_on_yield, host)
+                    if done is not None:
+                        return done
+                if executed == budget:
+                    return self._fuel_trap(executed)
+        except Exception as exc:
+            return self._failure(exc, pc)
+        finally:
+            self.steps += executed
+
+    def _run_compiled(self, budget: int, stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
+        """The compiled tier's run loop: straight runs of compiled instructions inside one Numba
+        call; any other instruction (or a case a kernel leaves to its handler) in Python."""
+        m = self.m
+        code = self._code
+        n = len(code)
+        cx = self._cx
+        kinds = cx.kinds
+        heap = cx.heap
+        st = heap.st
+        executed = 0
+        pc = m.pc
+        try:
+            while True:
+                pc = m.pc
+                if pc >= n:
+                    return ENDED
+                if kinds[pc]:
+                    heap.enter(m, cx.uses_input)
+                    st[0] = pc
+                    st[1] = executed
+                    st[2] = budget
+                    status = L.run(cx.code, heap.heap, heap.rt, heap.dirty, heap.wheap, heap.ct,
+                                   heap.lstack, heap.cstack, st)
+                    heap.leave(m)
+                    pc = m.pc = int(st[0])
+                    executed = int(st[1])
+                    if status == L.S_HALT:
+                        return HALT
+                    if status == L.S_ENDED:
+                        return ENDED
+                    if status == L.S_FUEL:
+                        return self._fuel_trap(executed)
+                    if status == L.S_SPACE:
+                        heap.grow(int(st[6]))
+                        continue
+                    # S_FALLBACK: the handler runs this one instruction
                 m.pc = pc + 1
                 r = code[pc]()
                 executed += 1

@@ -1,0 +1,71 @@
+"""The compiled tier: a Numba run loop over a decoded code array and a flat int32 heap.
+
+:func:`resolve_tier` picks the tier (``TERNSIG_TIER=compiled|interp``, compiled by default);
+:class:`CompiledCode` is one program decoded for the loop. Instructions without a compiled
+kernel, and compiled ones in a case the kernel does not cover exactly, run through the
+interpreter's Python handlers one at a time, on the same registers.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ...errors import UsageError
+
+TIERS = ("compiled", "interp")
+
+
+def resolve_tier(tier: Optional[str] = None) -> str:
+    """``tier`` if given, else ``$TERNSIG_TIER``, else ``"compiled"``."""
+    name = tier if tier is not None else os.environ.get("TERNSIG_TIER", "") or "compiled"
+    name = name.strip().lower()
+    if name not in TIERS:
+        raise UsageError(f"unknown tier {name!r}: expected one of {', '.join(TIERS)} (TERNSIG_TIER or tier=)")
+    return name
+
+
+class CompiledCode:
+    """One program decoded for :func:`loop.run`: rows ``(kernel, a, b, c, d, c:d)``."""
+
+    def __init__(self, instructions: Sequence[Any], spec_of: Any):
+        from .heap import Heap
+
+        n = len(instructions)
+        self.code = np.zeros((n, 6), np.int64)
+        self.kinds: list[bool] = [False] * n
+        self.heap = Heap()
+        self._spec_of = spec_of
+        for i, ins in enumerate(instructions):
+            self.set(i, ins, refresh=False)
+        self._refresh_used()
+
+    def set(self, i: int, ins: Any, refresh: bool = True) -> None:
+        from .kernels import kernel_of
+
+        spec = self._spec_of(ins)
+        kid = kernel_of(spec) if spec is not None else 0
+        a, b, c, d = ins.a, ins.b, ins.c, ins.d
+        self.code[i] = (kid, a, b, c, d, (c << 8) | d)
+        self.kinds[i] = kid != 0
+        if refresh:
+            self._refresh_used()
+
+    def _refresh_used(self) -> None:
+        from . import loop as L
+
+        hot: set[int] = set()
+        cold: set[int] = set()
+        self.uses_input = False
+        for row in self.code[np.flatnonzero(self.code[:, 0])].tolist():
+            kid, a, b, c, d, _ = row
+            hot.update((a & 0x3F, b & 0x3F, c & 0x0F))
+            if kid == L.TERNARY_MATMUL:
+                cold.add(b & 0x3F)
+            elif kid == L.ADD:
+                cold.add(c & 0x0F)
+            elif kid == L.LOAD_INPUT:
+                self.uses_input = True
+        self.heap.hot_used = tuple(sorted(hot))
+        self.heap.cold_used = tuple(sorted(cold))

@@ -1,0 +1,371 @@
+"""The compiled run loop: one Numba function over a decoded code array and a flat int32 heap.
+
+It is generic (the same machine code for every program: a hot reload only re-decodes) and small
+(the instructions brains run every tick). It executes an instruction only when it can do so
+exactly as the Python handler would; anything else — an unknown kernel id, a missing register
+(the handler raises the reference's error), a register the heap cannot represent, a full stack —
+makes it stop *before* that instruction with status FALLBACK, so the Python handler runs it.
+
+Layout (all int64 tables, rows indexed by register):
+
+* ``code[pc] = (kernel, a, b, c, d, cd)`` — raw operand bytes, masked here as each handler masks.
+* ``rt[r] = (offset, length, capacity, shape_of, fresh)`` for hot registers 0..63, the input (64)
+  and the output (65). ``length`` -1: unallocated; -2: not representable (never touched here).
+  ``shape_of``: register whose entry shape the value has, -1 for ``(length,)``. ``fresh``: the slot
+  was allocated during this call, so it may be written in place; slots handed out to Python as
+  views are never written again (they are as immutable as the interpreter's arrays).
+* ``ct[r] = (offset, length, rows, cols, flags)`` for cold registers: signed weights in ``wheap``;
+  flags: 1 missing, 2 temperatures, 4 usage tracking, 8 not 2-D.
+* ``dirty``: written flags per register, then their count and list.
+* ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# kernel ids (0 = no compiled kernel: the Python handler runs the instruction)
+FALLBACK_ID = 0
+NOP, HALT, RESET, LOOP, END_LOOP, BREAK, JUMP, CALL, RETURN, IF_ZERO, IF_NONZERO = range(1, 12)
+LOAD_INPUT, STORE_OUTPUT, COPY_REG, ZERO_REG, SET = range(12, 17)
+ADD, SUB, MUL, RELU, SIGMOID, SHIFT, CLAMP, CMP_GT, MAX_REDUCE, TERNARY_MATMUL = range(17, 27)
+
+# exit statuses
+S_FALLBACK, S_HALT, S_ENDED, S_FUEL, S_SPACE = 0, 1, 2, 3, 4
+
+INPUT, OUTPUT = 64, 65
+#: ``dirty[r]`` flags registers written; ``dirty[NDIRTY]`` counts them, listed after it
+NDIRTY = 66
+I32_MAX = 2147483647
+I32_MIN = -2147483648
+#: registers may not grow past this (vm.state.MAX_REGISTER_ELEMENTS); the handler traps
+MAX_ELEMENTS = 1 << 22
+
+
+@njit(cache=True)
+def _dest(rt, st, heap, r, n):
+    """Offset where register ``r`` receives ``n`` values, or -1 when the heap is full."""
+    if rt[r, 4] == 1 and n <= rt[r, 2]:
+        return rt[r, 0]
+    top = st[5]
+    if top + n > heap.shape[0]:
+        st[6] = n
+        return -1
+    st[5] = top + n
+    rt[r, 0] = top
+    rt[r, 2] = n
+    rt[r, 4] = 1
+    return top
+
+
+@njit(cache=True)
+def _set(rt, dirty, r, n, shape_of):
+    rt[r, 1] = n
+    rt[r, 3] = shape_of
+    if dirty[r] == 0:
+        dirty[r] = 1
+        cnt = dirty[NDIRTY]
+        dirty[NDIRTY + 1 + cnt] = r
+        dirty[NDIRTY] = cnt + 1
+
+
+@njit(cache=True)
+def _sat(v):
+    if v > I32_MAX:
+        return I32_MAX
+    if v < I32_MIN:
+        return I32_MIN
+    return v
+
+
+@njit(cache=True)
+def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
+    """Run from ``st[0]`` until an exit status; ``st`` is updated in place."""
+    n = code.shape[0]
+    pc = st[0]
+    executed = st[1]
+    budget = st[2]
+    lsp = st[3]
+    csp = st[4]
+    status = S_FALLBACK
+    while True:
+        if pc >= n:
+            status = S_ENDED
+            break
+        k = code[pc, 0]
+        a = code[pc, 1]
+        b = code[pc, 2]
+        c = code[pc, 3]
+        d = code[pc, 4]
+        nxt = pc + 1
+        halt = False
+        if k == NOP:
+            pass
+        elif k == HALT:
+            halt = True
+        elif k == RESET:
+            nxt = 0
+            lsp = 0
+        elif k == LOOP:
+            cnt = code[pc, 5]
+            if cnt > 0:
+                if lsp >= lstack.shape[0]:
+                    status = S_FALLBACK
+                    break
+                lstack[lsp, 0] = nxt
+                lstack[lsp, 1] = cnt
+                lsp += 1
+        elif k == END_LOOP:
+            if lsp > 0:
+                lstack[lsp - 1, 1] -= 1
+                if lstack[lsp - 1, 1] > 0:
+                    nxt = lstack[lsp - 1, 0]
+                else:
+                    lsp -= 1
+        elif k == BREAK:
+            if lsp > 0:
+                lsp -= 1
+            nxt = pc + 2
+        elif k == JUMP:
+            nxt = code[pc, 5]
+        elif k == CALL:
+            if csp >= cstack.shape[0]:
+                status = S_FALLBACK
+                break
+            cstack[csp] = nxt
+            csp += 1
+            nxt = code[pc, 5]
+        elif k == RETURN:
+            if csp == 0:
+                halt = True
+            else:
+                csp -= 1
+                nxt = cstack[csp]
+        elif k == IF_ZERO or k == IF_NONZERO:
+            zero = True
+            if a < 64:
+                ln = rt[a, 1]
+                if ln == -2:
+                    status = S_FALLBACK
+                    break
+                off = rt[a, 0]
+                for i in range(ln):
+                    if heap[off + i] != 0:
+                        zero = False
+                        break
+            if zero == (k == IF_ZERO):
+                nxt = code[pc, 5]
+        elif k == LOAD_INPUT:
+            ln = rt[INPUT, 1]
+            if ln > MAX_ELEMENTS:
+                status = S_FALLBACK
+                break
+            r = a & 0x3F
+            o = _dest(rt, st, heap, r, ln)
+            if o < 0:
+                status = S_SPACE
+                break
+            s = rt[INPUT, 0]
+            for i in range(ln):
+                heap[o + i] = heap[s + i]
+            _set(rt, dirty, r, ln, -1)
+        elif k == STORE_OUTPUT:
+            r = b & 0x3F
+            ln = rt[r, 1]
+            if ln == -2:
+                status = S_FALLBACK
+                break
+            if ln >= 0:
+                o = _dest(rt, st, heap, OUTPUT, ln)
+                if o < 0:
+                    status = S_SPACE
+                    break
+                s = rt[r, 0]
+                for i in range(ln):
+                    heap[o + i] = heap[s + i]
+                _set(rt, dirty, OUTPUT, ln, -1)
+        elif k == COPY_REG or k == ZERO_REG:
+            if k == COPY_REG:
+                ok = (a >> 6) == 0 and (b >> 6) == 0
+                src = b
+            else:
+                ok = (a >> 6) == 0
+                src = a
+            if ok:
+                ln = rt[src, 1]
+                if ln == -2:
+                    status = S_FALLBACK
+                    break
+                if ln >= 0:
+                    shp = rt[src, 3]
+                    s = rt[src, 0]
+                    o = _dest(rt, st, heap, a, ln)
+                    if o < 0:
+                        status = S_SPACE
+                        break
+                    if k == COPY_REG:
+                        for i in range(ln):
+                            heap[o + i] = heap[s + i]
+                    else:
+                        for i in range(ln):
+                            heap[o + i] = 0
+                    _set(rt, dirty, a, ln, shp)
+        elif k == SET:
+            r = a & 0x3F
+            o = _dest(rt, st, heap, r, 1)
+            if o < 0:
+                status = S_SPACE
+                break
+            heap[o] = code[pc, 5]
+            _set(rt, dirty, r, 1, -1)
+        elif k == ADD:
+            if (b >> 6) == 0 and (c >> 6) <= 1:
+                ls = rt[b, 1]
+                if ls < 0:
+                    status = S_FALLBACK          # "Source not allocated" (or not representable)
+                    break
+                ci = c & 0x0F
+                if (c >> 6) == 0:
+                    lo = rt[ci, 1]
+                else:
+                    lo = ct[ci, 1]
+                    if ct[ci, 4] & 1:
+                        lo = -1
+                if lo < 0:
+                    status = S_FALLBACK          # "Other/Bias not allocated"
+                    break
+                shp = rt[b, 3]
+                so = rt[b, 0]
+                r = a & 0x3F
+                o = _dest(rt, st, heap, r, ls)
+                if o < 0:
+                    status = S_SPACE
+                    break
+                m = min(ls, lo)
+                if (c >> 6) == 0:
+                    oo = rt[ci, 0]
+                    for i in range(m):
+                        heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(heap[oo + i]))
+                else:
+                    oo = ct[ci, 0]
+                    for i in range(m):
+                        heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(wheap[oo + i]) * 255)
+                for i in range(m, ls):
+                    heap[o + i] = heap[so + i]
+                _set(rt, dirty, r, ls, shp)
+        elif k == SUB or k == MUL or k == CMP_GT:
+            bi = b & 0x3F
+            ci = c & 0x0F
+            ls = rt[bi, 1]
+            lo = rt[ci, 1]
+            if ls < 0 or lo < 0:
+                status = S_FALLBACK
+                break
+            m = min(ls, lo)
+            shp = rt[bi, 3]
+            so = rt[bi, 0]
+            oo = rt[ci, 0]
+            r = a & 0x3F
+            o = _dest(rt, st, heap, r, m)
+            if o < 0:
+                status = S_SPACE
+                break
+            if k == SUB:
+                for i in range(m):
+                    heap[o + i] = _sat(np.int64(heap[so + i]) - np.int64(heap[oo + i]))
+            elif k == MUL:
+                for i in range(m):
+                    heap[o + i] = np.int32((np.int64(heap[so + i]) * np.int64(heap[oo + i])) >> 8)
+            else:
+                for i in range(m):
+                    heap[o + i] = 255 if heap[so + i] > heap[oo + i] else 0
+            _set(rt, dirty, r, m, shp)
+        elif k == RELU or k == SIGMOID or k == SHIFT or k == CLAMP or k == MAX_REDUCE:
+            bi = b & 0x3F
+            ls = rt[bi, 1]
+            if ls < 0:
+                status = S_FALLBACK
+                break
+            if k == CLAMP and c > d and ls > 0:
+                status = S_FALLBACK              # the reference panics: the handler traps
+                break
+            shp = rt[bi, 3]
+            so = rt[bi, 0]
+            r = a & 0x3F
+            ln = 1 if k == MAX_REDUCE else ls
+            o = _dest(rt, st, heap, r, ln)
+            if o < 0:
+                status = S_SPACE
+                break
+            if k == RELU:
+                for i in range(ls):
+                    v = heap[so + i]
+                    heap[o + i] = v if v > 0 else 0
+            elif k == SIGMOID:
+                gain = np.int64(d if d > 0 else 64)
+                for i in range(ls):
+                    v = ((np.int64(heap[so + i]) * gain) >> 10) + 128
+                    heap[o + i] = 0 if v < 0 else (255 if v > 255 else v)
+            elif k == SHIFT:
+                sh = c & 31
+                for i in range(ls):
+                    heap[o + i] = heap[so + i] >> sh
+            elif k == CLAMP:
+                for i in range(ls):
+                    v = heap[so + i]
+                    heap[o + i] = c if v < c else (d if v > d else v)
+            else:
+                best = np.int32(0)
+                for i in range(ls):
+                    v = heap[so + i]
+                    if i == 0 or v > best:
+                        best = v
+                heap[o] = best
+                shp = -1
+            _set(rt, dirty, r, ln, shp)
+        elif k == TERNARY_MATMUL:
+            wi = b & 0x3F
+            xi = c & 0x0F
+            if ct[wi, 4] != 0 or rt[xi, 1] < 0:
+                status = S_FALLBACK              # missing, temperatures, usage, not 2-D
+                break
+            rows = ct[wi, 2]
+            cols = ct[wi, 3]
+            lx = rt[xi, 1]
+            kk = cols if cols < lx else lx
+            if rows > 0 and kk > 0 and (rows - 1) * cols + kk > ct[wi, 1]:
+                status = S_FALLBACK              # the reference indexes past the weights: panic
+                break
+            acc = np.zeros(rows, np.int64)
+            wo = ct[wi, 0]
+            xo = rt[xi, 0]
+            for row in range(rows):
+                s = np.int64(0)
+                base = wo + row * cols
+                for i in range(kk):
+                    s += np.int64(wheap[base + i]) * np.int64(heap[xo + i])
+                acc[row] = s
+            r = a & 0x3F
+            o = _dest(rt, st, heap, r, rows)
+            if o < 0:
+                status = S_SPACE
+                break
+            for row in range(rows):
+                heap[o + row] = _sat(acc[row])
+            _set(rt, dirty, r, rows, -1)
+        else:
+            status = S_FALLBACK
+            break
+        executed += 1
+        pc = nxt
+        if halt:
+            status = S_HALT
+            break
+        if executed == budget:
+            status = S_FUEL
+            break
+    st[0] = pc
+    st[1] = executed
+    st[3] = lsp
+    st[4] = csp
+    return status
