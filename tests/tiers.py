@@ -15,6 +15,10 @@ TIERS = ("interp", "compiled")
 def each_tier(request: pytest.FixtureRequest) -> Iterator[str]:
     old = os.environ.get("TERNSIG_TIER")
     os.environ["TERNSIG_TIER"] = request.param
+    if request.param == "compiled":
+        from ternsig.vm.compiled import warm
+
+        warm.wait()              # else the first programs would run in the interpreter tier
     try:
         yield request.param
     finally:

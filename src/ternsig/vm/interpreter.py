@@ -17,9 +17,9 @@ from ..isa.encoding import Instruction
 from ..program import Program
 from ..registry import ExtensionRegistry
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
+from .compiled.warm import ready as _ready
 from .state import Machine
 
-L: Any = None          # the compiled loop module, imported with the first compiled program
 
 HostHandler = Callable[[Any, Machine], bool]
 
@@ -73,9 +73,6 @@ class Interpreter:
             from .compiled import CompiledCode
 
             self._cx = CompiledCode(program.instructions, self._spec_of)
-            global L
-            if L is None:
-                from .compiled import loop as L
 
     def _spec_of(self, ins: Instruction) -> Any:
         """The spec :meth:`bind` dispatches ``ins`` to (None: it faults when run)."""
@@ -181,7 +178,9 @@ class Interpreter:
         if budget == 0:
             return self._fuel_trap(0)
         if self._cx is not None:
-            return self._run_compiled(budget, stop_on_yield, host)
+            loop = _ready()
+            if loop is not None:      # until the compiled loop is loaded, the interpreter runs
+                return self._run_compiled(loop, budget, stop_on_yield, host)
         executed = 0
         pc = m.pc
         try:
@@ -216,7 +215,7 @@ class Interpreter:
         finally:
             self.steps += executed
 
-    def _run_compiled(self, budget: int, stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
+    def _run_compiled(self, L: Any, budget: int, stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
         """The compiled tier's run loop: straight runs of compiled instructions inside one Numba
         call; any other instruction (or a case a kernel leaves to its handler) in Python."""
         m = self.m

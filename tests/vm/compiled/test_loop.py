@@ -11,7 +11,7 @@ from ternsig.errors import UsageError
 from ternsig.extensions.core import CORE
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program
-from ternsig.vm.compiled import resolve_tier
+from ternsig.vm.compiled import resolve_tier, warm
 from ternsig.vm.compiled.kernels import compiled_specs, kernel_of
 from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.state import ColdBuffer, HotBuffer
@@ -19,6 +19,13 @@ from ternsig.vm.state import ColdBuffer, HotBuffer
 COMPILED = [s.mnemonic for s in compiled_specs()]
 #: instructions without a kernel, mixed in so fallbacks interleave with compiled runs
 FALLBACK = ["tanh", "softmax", "gelu", "argmax", "concat", "slice", "ternary_add_bias"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _loaded() -> None:
+    warm.wait()                  # every compiled run below goes through the compiled loop
+
+
 EDGE = [0, 1, -1, 255, -255, 2**31 - 1, -2**31, 65535, 2**20, -2**20]
 
 

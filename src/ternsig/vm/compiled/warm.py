@@ -1,0 +1,71 @@
+"""Loading the compiled loop without making anyone wait for it.
+
+The first compiled program starts a background thread that imports :mod:`.loop` and runs it once
+(Numba compiles it, or loads it from its on-disk cache: ~1 s; a cold compile takes longer). Until
+it is ready, programs run in the interpreter tier — results are identical — so a first launch or a
+hot reload never waits for a compile. :func:`wait` blocks until it is ready (benchmarks, tests).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+_lock = threading.Lock()
+_thread: Optional[threading.Thread] = None
+_loop: Any = None
+_error: Optional[BaseException] = None
+
+
+def _cache_is_warm() -> bool:
+    return any((Path(__file__).parent / "__pycache__").glob("loop.run-*.nbi"))
+
+
+def _load() -> None:
+    global _loop, _error
+    try:
+        import numpy as np
+
+        from . import loop as L
+
+        code = np.zeros((1, 6), np.int64)
+        code[0, 0] = L.HALT
+        st = np.zeros(7, np.int64)
+        st[2] = -1
+        L.run(code, np.zeros(1, np.int32), np.zeros((66, 5), np.int64), np.zeros(133, np.int64),
+              np.zeros(1, np.int32), np.zeros((64, 5), np.int64), np.zeros((1, 2), np.int64),
+              np.zeros(1, np.int64), st)
+        _loop = L
+    except BaseException as exc:       # reported by wait(); programs keep the interpreter tier
+        _error = exc
+
+
+def start() -> None:
+    """Start loading the loop (once per process); say so when it has to compile."""
+    global _thread
+    with _lock:
+        if _thread is not None:
+            return
+        if not _cache_is_warm():
+            print("ternsig: compiling the compiled tier in the background (first run only; "
+                  "the interpreter runs meanwhile)", file=sys.stderr, flush=True)
+        _thread = threading.Thread(target=_load, name="ternsig-compile", daemon=True)
+        _thread.start()
+
+
+def ready() -> Any:
+    """The loop module once it is loaded, else None (and loading is started)."""
+    if _loop is None:
+        start()
+    return _loop
+
+
+def wait(timeout: Optional[float] = None) -> Any:
+    """Block until the loop is loaded; return it (raise what stopped it from loading)."""
+    start()
+    assert _thread is not None
+    _thread.join(timeout)
+    if _error is not None:
+        raise _error
+    return _loop
