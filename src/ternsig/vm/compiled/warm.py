@@ -42,12 +42,12 @@ def _load() -> None:
 
 
 def start() -> None:
-    """Start loading the loop (once per process); say so when it has to compile."""
+    """Start loading the loop (once per process); say so on a terminal when it has to compile."""
     global _thread
     with _lock:
         if _thread is not None:
             return
-        if not _cache_is_warm():
+        if not _cache_is_warm() and sys.stderr is not None and sys.stderr.isatty():
             print("ternsig: compiling the compiled tier in the background (first run only; "
                   "the interpreter runs meanwhile)", file=sys.stderr, flush=True)
         _thread = threading.Thread(target=_load, name="ternsig-compile", daemon=True)
