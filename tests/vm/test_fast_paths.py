@@ -21,8 +21,11 @@ from ternsig.extensions.core.ops_forward import tanh_exact
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program
 from ternsig.vm.interpreter import Interpreter
-from ternsig.vm.results import Status
+from ternsig.vm.results import CONTINUE, Status
+from tests.tiers import each_tier  # noqa: F401  (fixture)
 from ternsig.vm.state import SMALL, ColdBuffer, HotBuffer, Machine
+
+pytestmark = pytest.mark.usefixtures("each_tier")     # every test under both execution tiers
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -52,7 +55,9 @@ def run_both(mnemonic: str, a: int, b: int, c: int, d: int, setup) -> tuple[Mach
     ins = Instruction(0, spec.opcode, a, b, c, d)
     it = Interpreter(Program(instructions=[ins], registers=[]))
     setup(it.m)
-    res = it.step()
+    res = it.run(fuel=1)                 # through the run loop of the tier under test
+    if res.kind == "fuel":               # the instruction completed
+        res = CONTINUE
     m2 = Machine()
     setup(m2)
     try:

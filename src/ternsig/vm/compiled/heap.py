@@ -18,13 +18,15 @@ _new_hot = object.__new__
 _I32 = np.dtype(np.int32)
 NHOT = 66                 # 64 hot registers, the input, the output
 _ROWS = np.arange(NHOT, dtype=np.int64)
+#: unwritten heap words hold this, so a kernel reading a slot it has not written shows up in tests
+_POISON = -0x5A5A5A5B
 
 
 class Heap:
     """Registers of one machine laid out for :func:`loop.run`."""
 
     def __init__(self, size: int = 1 << 14):
-        self.heap = np.zeros(size, np.int32)
+        self.heap = np.full(size, _POISON, np.int32)
         self.rt = np.zeros((NHOT, 5), np.int64)
         self.rt[:, 1] = -1
         self.dirty = np.zeros(2 * NHOT + 1, np.int64)
@@ -48,7 +50,7 @@ class Heap:
         """A fresh heap sized for the live registers plus ``need``; every register is copied in
         again on the next entry (views of the old heap stay valid: they keep it alive)."""
         live = sum(int(x) for x in self.rt[:, 1] if x > 0)
-        self.heap = np.zeros(max(1 << 14, 4 * (need + live) + 1024), np.int32)
+        self.heap = np.full(max(1 << 14, 4 * (need + live) + 1024), _POISON, np.int32)
         self.st[5] = 0
         self.rt[:, 1] = -1
         self.rt[:, 4] = 0

@@ -236,6 +236,7 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
                     break
                 shp = rt[b, 3]
                 so = rt[b, 0]
+                oo = rt[ci, 0] if (c >> 6) == 0 else ct[ci, 0]     # read before _dest moves A
                 r = a & 0x3F
                 o = _dest(rt, st, heap, r, ls)
                 if o < 0:
@@ -243,11 +244,9 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
                     break
                 m = min(ls, lo)
                 if (c >> 6) == 0:
-                    oo = rt[ci, 0]
                     for i in range(m):
                         heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(heap[oo + i]))
                 else:
-                    oo = ct[ci, 0]
                     for i in range(m):
                         heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(wheap[oo + i]) * 255)
                 for i in range(m, ls):
