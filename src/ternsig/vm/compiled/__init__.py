@@ -7,6 +7,7 @@ interpreter's Python handlers one at a time, on the same registers.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any, Optional, Sequence
 
@@ -17,12 +18,22 @@ from ...errors import UsageError
 TIERS = ("compiled", "interp")
 
 
+def numba_available() -> bool:
+    """Whether Numba can be imported (it is a dependency; a partial install may lack it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
 def resolve_tier(tier: Optional[str] = None) -> str:
-    """``tier`` if given, else ``$TERNSIG_TIER``, else ``"compiled"``."""
-    name = tier if tier is not None else os.environ.get("TERNSIG_TIER", "") or "compiled"
-    name = name.strip().lower()
+    """``tier`` if given, else ``$TERNSIG_TIER``, else ``"compiled"`` — or ``"interp"`` when the
+    tier was not asked for and Numba is missing (an explicit ``compiled`` then is a UsageError)."""
+    asked = tier if tier is not None else os.environ.get("TERNSIG_TIER", "")
+    name = (asked or "compiled").strip().lower()
     if name not in TIERS:
         raise UsageError(f"unknown tier {name!r}: expected one of {', '.join(TIERS)} (TERNSIG_TIER or tier=)")
+    if name == "compiled" and not numba_available():
+        if asked.strip():
+            raise UsageError("the compiled tier needs Numba (pip install numba), or choose tier='interp'")
+        return "interp"
     return name
 
 
