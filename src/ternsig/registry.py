@@ -45,6 +45,10 @@ class ExtensionRegistry:
         self._by_id[table.ext_id] = table
         self._by_name[name] = table
 
+    def core(self) -> ExtensionTable:
+        """The core ISA's table (extension 0, present in every registry)."""
+        return self._by_id[0]
+
     def get(self, ext_id: int) -> Optional[ExtensionTable]:
         """The table of ``ext_id`` (0 is the core ISA)."""
         return self._by_id.get(ext_id)

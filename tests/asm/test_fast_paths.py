@@ -57,6 +57,6 @@ def test_register_operand_fast_path_matches_the_long_way(mnem: str, ops: list[st
     real_plan = O.plan
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(O, "plan", lambda layout: dataclasses.replace(real_plan(layout), reg_slots=None))
-        mp.setattr(A, "_register_only_core", lambda text: None)
+        mp.setattr(A, "_register_only_core", lambda text, core: None)
         slow = _outcome(src)
     assert fast == slow

@@ -20,7 +20,6 @@ from typing import Optional
 
 from ..errors import AssemblyError
 from ..extensions import STANDARD_IDS
-from ..extensions.core.table import CORE
 from ..isa.encoding import Instruction
 from ..isa.spec import ExtensionTable, InstructionSpec
 from ..isa.types import parse_dtype
@@ -30,7 +29,6 @@ from .operands import LABEL_RE, LabelUse, encode_generic, encode_layout, parse_r
 from .source import (Tok, content_of, fail, first_word, parse_f32, parse_int, parse_udec, parse_uint,
                      split_commas, split_lines, words)
 
-OP_LOAD_INPUT, OP_STORE_OUTPUT = 0x1007, 0x1008
 _SECTIONS = {".meta": "meta", ".requires": "requires", ".registers": "registers", ".program": "program",
              ".code": "program", ".projection": "projection", ".aliases": "skip", ".config": "skip"}
 _WORD_RE = re.compile(r"(?:0[xX])?([0-9A-Fa-f]{16})\Z")
@@ -73,6 +71,8 @@ class Assembler:
 
     def __init__(self, registry: Optional[ExtensionRegistry] = None, source_name: Optional[str] = None):
         self.registry = registry if registry is not None else default_registry()
+        #: lower-case core mnemonic -> spec: the registry's extension 0 (its lookup without lower())
+        self.core_mnemonics = self.registry.core().by_mnemonic
         self.source_name = source_name
         self.prog = Program()
         self.line = 0
@@ -122,7 +122,7 @@ class Assembler:
             elif c.text.endswith(":"):
                 self._label(c)
             else:
-                ins = _register_only_core(c.text)
+                ins = _register_only_core(c.text, self.core_mnemonics)
                 if ins is not None:
                     self.prog.instructions.append(ins)
                     self.prog.lines.append(number)
@@ -139,8 +139,7 @@ class Assembler:
         self._resolve_labels()
         self._finish_meta()
         p = self.prog
-        p.input_shape = self._infer_shape(OP_LOAD_INPUT, lambda i: i.a)
-        p.output_shape = self._infer_shape(OP_STORE_OUTPUT, lambda i: i.b)
+        p.input_shape, p.output_shape = self._io_shapes()
         return p
 
     def _err(self, message: str, col: int) -> AssemblyError:
@@ -367,7 +366,7 @@ class Assembler:
         toks = split_commas(rest)
         name = mnem.text.lower()
         uses: list[tuple[str, LabelUse]] = []
-        spec = _CORE_MNEMONICS.get(name)
+        spec = self.core_mnemonics.get(name)
         if spec is not None:
             ops = encode_layout(spec.layout, toks, mnem, self.line, uses)
             return Instruction(0, spec.opcode, *ops), uses
@@ -450,27 +449,38 @@ class Assembler:
             i = ins[idx]
             ins[idx] = i._replace(c=target >> 8, d=target & 0xFF)
 
-    def _infer_shape(self, opcode: int, reg_of) -> list[int]:
+    def _io_shapes(self) -> tuple[list[int], list[int]]:
+        """(input shape, output shape): the shape of the register named by the first instruction
+        flagged ``loads_input`` / ``stores_output`` in the table (its register operand), or [1]."""
+        found: dict[str, list[int]] = {}
+        shapes = {rd.reg: rd.shape for rd in reversed(self.prog.registers)}  # first declaration wins
+        spec_of = self.registry.spec
         for i in self.prog.instructions:
-            if i.ext_id == 0 and i.opcode == opcode:
-                r = reg_of(i)
-                for rd in self.prog.registers:
-                    if rd.reg == r:
-                        return list(rd.shape)
-        return [1]
+            spec = spec_of(i.ext_id, i.opcode)
+            if spec is None:
+                continue
+            for flag in ("loads_input", "stores_output"):
+                if flag in found or not getattr(spec, flag):
+                    continue
+                slots = plan(spec.layout).reg_slots
+                shape = shapes.get(i[2 + slots[0]]) if slots else None
+                if shape is not None:
+                    found[flag] = list(shape)
+            if len(found) == 2:
+                break
+        return found.get("loads_input", [1]), found.get("stores_output", [1])
 
 
 _STANDARD_ID_SET = frozenset(STANDARD_IDS.values())
-_CORE_MNEMONICS = CORE.by_mnemonic  # lower-case mnemonic -> spec (CORE.lookup without its lower())
 
 
-def _register_only_core(text: str) -> Optional[Instruction]:
+def _register_only_core(text: str, core_mnemonics: dict[str, InstructionSpec]) -> Optional[Instruction]:
     """The word of a core instruction whose operands are all registers (most forward-op lines),
     or None for any other line or any doubt: :meth:`Assembler.instruction` then reads it (and
     reports what is wrong). No token objects are built on this path."""
     m = _SPACE.search(text)
     head, rest = (text, "") if m is None else (text[:m.start()], text[m.start() + 1:].strip())
-    spec = _CORE_MNEMONICS.get(head.lower())
+    spec = core_mnemonics.get(head.lower())
     if spec is None:
         return None
     p = plan(spec.layout)

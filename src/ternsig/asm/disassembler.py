@@ -14,7 +14,6 @@ from typing import Optional
 
 from ..errors import AssemblyError, TernsigError
 from ..extensions import STANDARD_IDS
-from ..extensions.core.table import CORE
 from ..isa.encoding import Instruction
 from ..isa.spec import ExtensionTable, InstructionSpec, Operand
 from ..isa.types import DTYPES
@@ -28,7 +27,6 @@ _STANDARD_NAMES = {v: k for k, v in STANDARD_IDS.items()}
 _REQ_NAME_RE = re.compile(r"[^\s;A-Z]+\Z")
 _SAFE_TEXT_RE = re.compile(r'[^";\r\n]*\Z')
 _INDENT = "    "
-_LOOP, _END_LOOP = 0x6000, 0x6001
 
 
 class DisassemblyError(TernsigError, ValueError):
@@ -111,10 +109,11 @@ class _Disassembler:
         depth = 0   # core loop nesting, only for indentation
         for i, word in enumerate(ins):
             out += [f"{name}:" for name in self.by_index.get(i, [])]
-            if word.ext_id == 0 and word.opcode == _END_LOOP:
+            loop = self._loop_role(word)
+            if loop == "end":
                 depth = max(depth - 1, 0)
             out.append(_INDENT * (1 + min(depth, 8)) + self._instruction(word))
-            if word.ext_id == 0 and word.opcode == _LOOP:
+            if loop == "start":
                 depth += 1
         out += [f"{name}:" for name in self.by_index.get(len(ins), [])]
         return out
@@ -140,10 +139,15 @@ class _Disassembler:
         self.labels[name] = idx
         self.by_index.setdefault(idx, []).append(name)
 
+    def _loop_role(self, word: Instruction) -> Optional[str]:
+        """The word's ``loop=`` flag in its table row (start / end / break), for indentation."""
+        spec = self.registry.spec(word.ext_id, word.opcode)
+        return spec.loop if spec is not None else None
+
     def _layout_spec(self, word: Instruction) -> Optional[InstructionSpec]:
         """The spec whose layout (not generic bytes) encodes this word: core and user extensions."""
         if word.ext_id == 0:
-            return CORE.by_opcode.get(word.opcode)
+            return self.registry.spec(0, word.opcode)
         if word.ext_id in _STANDARD_NAMES:
             return None
         table = self.registry.get(word.ext_id)
@@ -158,7 +162,7 @@ class _Disassembler:
     def _candidates(self, word: Instruction):
         ops = word.operands
         if word.ext_id == 0:
-            spec = CORE.by_opcode.get(word.opcode)
+            spec = self.registry.spec(0, word.opcode)
             if spec is not None:
                 yield _join(spec.mnemonic, self._layout_operands(spec, ops))
             return
