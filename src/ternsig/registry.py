@@ -22,6 +22,7 @@ class ExtensionRegistry:
     def __init__(self, tables: Iterable[ExtensionTable] = ()):
         self._by_id: dict[int, ExtensionTable] = {0: CORE}
         self._by_name: dict[str, ExtensionTable] = {}
+        self._flagged: dict[str, dict[tuple[int, int], InstructionSpec]] = {}
         for t in tables:
             self.register(t)
 
@@ -44,6 +45,7 @@ class ExtensionRegistry:
                                 f"mnemonics would collide")
         self._by_id[table.ext_id] = table
         self._by_name[name] = table
+        self._flagged.clear()
 
     def core(self) -> ExtensionTable:
         """The core ISA's table (extension 0, present in every registry)."""
@@ -57,6 +59,15 @@ class ExtensionRegistry:
         """The one instruction lookup, core and extensions alike."""
         t = self._by_id.get(ext_id)
         return t.by_opcode.get(opcode) if t is not None else None
+
+    def flagged(self, flag: str) -> dict[tuple[int, int], InstructionSpec]:
+        """``{(ext_id, opcode): spec}`` of every instruction whose table row sets ``flag`` (a name
+        in :data:`ternsig.isa.spec.FLAGS`, or ``loop`` for any loop role); built once per registry."""
+        hit = self._flagged.get(flag)
+        if hit is None:
+            hit = self._flagged[flag] = {(s.ext_id, s.opcode): s for t in self._by_id.values()
+                                         for s in t.specs if getattr(s, flag)}
+        return hit
 
     def by_name(self, name: str) -> Optional[ExtensionTable]:
         return self._by_name.get(name.lower())

@@ -461,3 +461,16 @@ def test_label_beyond_16_bits_refused() -> None:
     src = ".program\n jump far\n" + " nop\n" * 65536 + "far:\n"
     e = err(src)
     assert "beyond the 16-bit jump range" in e.message and (e.line, e.column) == (2, 7)
+
+
+def test_io_shapes_come_from_the_table_flags() -> None:
+    """The input/output shape is that of the register the first loads_input / stores_output
+    instruction names — whatever table the instruction is in."""
+    t = ExtensionTable(0x0100, "sensor")
+    t.declare(0x0000, "read", "reg@A", Layer.RUNTIME, "reads the input buffer", flags="loads_input")
+    reg = ExtensionRegistry([t])
+    p = asm(".requires\n sensor 0x0100\n.registers\n H0: i32[1]\n H2: i32[3, 4]\n H5: i32[7]\n"
+            ".program\n sensor.read H2\n load_input H0\n store_output H5\n", registry=reg)
+    assert p.input_shape == [3, 4] and p.output_shape == [7]
+    p = asm(".registers\n H0: i32[1]\n.program\n load_input H9\n load_input H0\n", registry=reg)
+    assert p.input_shape == [1] and p.output_shape == [1]   # an undeclared register is passed over

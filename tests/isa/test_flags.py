@@ -67,3 +67,17 @@ def test_flag_names_are_checked():
             parse_flags(bad)
     for s in ALL:
         assert set(f.partition("=")[0] for f in s.flags) <= set(FLAGS) | {"loop"}
+
+
+def test_flagged_lookup_is_derived_from_the_rows_and_follows_registration():
+    reg = ExtensionRegistry.standard()
+    for flag in list(FLAGS) + ["loop"]:
+        want = {(s.ext_id, s.opcode) for s in ALL if getattr(s, flag)}
+        got = reg.flagged(flag)
+        assert set(got) == want, flag
+        assert all(getattr(spec, flag) for spec in got.values())
+    assert list(reg.flagged("loads_input").values()) == [CORE.by_mnemonic["load_input"]]
+    t = ExtensionTable(0x0100, "sensor")
+    t.declare(0x0000, "read", "reg@A", Layer.RUNTIME, "reads the input buffer", flags="loads_input")
+    reg.register(t)      # the cache is rebuilt after a registration
+    assert (0x0100, 0x0000) in reg.flagged("loads_input")

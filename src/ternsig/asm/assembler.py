@@ -452,23 +452,22 @@ class Assembler:
     def _io_shapes(self) -> tuple[list[int], list[int]]:
         """(input shape, output shape): the shape of the register named by the first instruction
         flagged ``loads_input`` / ``stores_output`` in the table (its register operand), or [1]."""
-        found: dict[str, list[int]] = {}
-        shapes = {rd.reg: rd.shape for rd in reversed(self.prog.registers)}  # first declaration wins
-        spec_of = self.registry.spec
-        for i in self.prog.instructions:
-            spec = spec_of(i.ext_id, i.opcode)
-            if spec is None:
-                continue
-            for flag in ("loads_input", "stores_output"):
-                if flag in found or not getattr(spec, flag):
+        out = []
+        for flag in ("loads_input", "stores_output"):
+            specs = self.registry.flagged(flag)
+            shape: list[int] = [1]
+            for i in self.prog.instructions:
+                spec = specs.get(i[:2]) if specs else None
+                if spec is None:
                     continue
                 slots = plan(spec.layout).reg_slots
-                shape = shapes.get(i[2 + slots[0]]) if slots else None
-                if shape is not None:
-                    found[flag] = list(shape)
-            if len(found) == 2:
-                break
-        return found.get("loads_input", [1]), found.get("stores_output", [1])
+                rd = next((rd for rd in self.prog.registers if rd.reg == i[2 + slots[0]]), None) \
+                    if slots else None
+                if rd is not None:
+                    shape = list(rd.shape)
+                    break
+            out.append(shape)
+        return out[0], out[1]
 
 
 _STANDARD_ID_SET = frozenset(STANDARD_IDS.values())
