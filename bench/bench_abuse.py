@@ -3,7 +3,9 @@
     python bench/bench_abuse.py
 
 Prints, for a region with budget B: instructions executed and CPU time in one tick through every
-nesting path (plain spin, region_fire loop, model_exec of a spinning model); peak Python memory of
+nesting path (plain spin, region_fire loop, model_exec of a spinning model); work units and CPU
+time of single instructions on large registers (tensor.attn 2048², embed_lookup, 1,000 adds on a
+4M-element register) under the same budget; peak Python memory of
 the abusive firmware (co-activation of two large registers, unbounded loop push, IPC flood); files
 written outside the brain directory by hostile names; policy escapes through model reload.
 """
@@ -19,7 +21,7 @@ from ternsig.host.brain import Brain
 
 B = 20_000
 REGS = "\n".join(f"    H{i}: i32[1]" for i in range(10))
-EXT = {"orchestration": 7, "neuro": 5, "ipc": 9, "learning": 4}
+EXT = {"orchestration": 7, "neuro": 5, "ipc": 9, "learning": 4, "tensor": 1, "ternary": 2}
 
 
 def fw(program: str, regs: str = REGS) -> str:
@@ -66,6 +68,30 @@ def nesting_paths(root: Path) -> list[tuple[str, int, float]]:
         if name.startswith("region_fire"):
             spent += b.regions[1].executed - B        # minus the fired region's own turn
         out.append((name, spent, cpu))
+    return out
+
+
+def heavy_work(root: Path) -> list[tuple[str, int, int, float, str]]:
+    """Instructions whose one execution can take seconds: what a region with budget B spends."""
+    from ternsig.host.regionrun import WORK_PER_INSTRUCTION
+
+    sq = "    H0: i32[2048, 2048]\n    H1: i32[2048, 2048]\n    H2: i32[2048, 2048]"
+    emb = "    C0: ternary[2048, 2048]\n    H1: i32[4096]"
+    cases = {
+        "tensor.attn 2048x2048": (fw("tensor.attn H0, H1, H2, H3\nhalt", sq), ""),
+        "embed_lookup 4096 x 2048": (fw("ternary.embed_lookup H2, C0, H1\nhalt", emb), ""),
+        "1,000 adds on 4M": (fw("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", "    H0: i32[4194304]"), ""),
+    }
+    out = []
+    for i, (name, (src, _)) in enumerate(cases.items()):
+        b = brain(root / f"w{i}", {"a": (src, f"budget={B}")})
+        t0 = time.process_time()
+        b.tick()
+        cpu = time.process_time() - t0
+        r = b.regions[0]
+        work = r.interp.work_left
+        spent = B * WORK_PER_INSTRUCTION - work if work >= 0 else -1
+        out.append((name, r.executed, spent, cpu, r.last_trap or "no trap"))
     return out
 
 
@@ -121,6 +147,11 @@ def main() -> None:
         print(f"budget B = {B:,} instructions per region per tick")
         for name, spent, cpu in nesting_paths(root):
             print(f"  {name:<20} {spent:>10,} instructions  {cpu * 1e3:8.1f} ms CPU  (goal <= B: {spent <= B})")
+        from ternsig.host.regionrun import WORK_PER_INSTRUCTION
+
+        print(f"heavy instructions, same budget ({B * WORK_PER_INSTRUCTION:,} work units = B x {WORK_PER_INSTRUCTION})")
+        for name, executed, spent, cpu, trap in heavy_work(root):
+            print(f"  {name:<26} {executed:>6,} instructions {spent:>14,} units {cpu * 1e3:8.1f} ms CPU  {trap[-70:]}")
         print("abusive firmware: peak traced memory and outcome")
         for name, peak, trap in memory(root):
             print(f"  {name:<24} {peak / 2**20:8.2f} MiB  {trap[:90]}")

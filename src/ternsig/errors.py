@@ -90,9 +90,11 @@ class InternalTrap(Trap):
 
 
 #: trap kind -> class: ``kind`` strings stay as they were ("error", "panic", "fuel", "policy",
-#: "internal") and gain "deadline", "memory" and "host"; every class is still caught as Trap
-TRAP_CLASSES: dict[str, type[Trap]] = {"policy": PolicyTrap, "fuel": FuelTrap, "deadline": DeadlineTrap,
-                                       "memory": MemoryTrap, "host": HostTrap, "internal": InternalTrap}
+#: "internal") and gain "work" (the work budget), "deadline", "memory" and "host"; every class is
+#: still caught as Trap
+TRAP_CLASSES: dict[str, type[Trap]] = {"policy": PolicyTrap, "fuel": FuelTrap, "work": FuelTrap,
+                                       "deadline": DeadlineTrap, "memory": MemoryTrap, "host": HostTrap,
+                                       "internal": InternalTrap}
 
 
 def make_trap(reason: str, pc: int = -1, instruction: Any = None, kind: str = "error") -> Trap:

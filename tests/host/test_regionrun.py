@@ -133,3 +133,35 @@ def test_quantize_keeps_key_and_temperatures_and_is_guarded(root):
     assert c.pol.tolist() == [0, 0, 0, 0]                      # reverted
     r = b.region("l")
     assert r.traps == 1 and "policy" in r.last_trap and "weight write" in r.last_trap
+
+
+# ---- work: a budget bounds CPU time, not only the instruction count ----------------------------
+
+BIG = "H0: i32[4194304]"
+
+
+def test_adds_on_a_4m_register_stop_at_the_work_budget(root):
+    """Before: 1,000 adds on a 4M-element register ran for minutes inside a budget of 20,000
+    instructions. Each add is charged 3 x 4M units; the budget holds 20,000 x 256."""
+    b = make_brain(root, {"a": (firmware("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", BIG), "budget=20000")})
+    b.tick()
+    assert_trapped(b, "a", "pc 1 (", "work budget exhausted: add needs 12,582,912 units, 5,120,000 left")
+    assert b.region("a").executed == 1          # the loop; the first add is refused before it runs
+
+
+def test_a_fired_region_spends_the_callers_work(root):
+    caller = firmware("orchestration.region_fire H1, 1\nhalt", REGS)
+    adder = firmware("loop 100\nadd H0, H0, H0\nend_loop\nhalt", "H0: i32[1000]")
+    b = make_brain(root, {"a": (caller, "budget=100"), "s": (adder, "budget=1000000")})
+    b.tick()
+    # the caller's 100 x 256 units pay for 8 adds of 3,000; the ninth is refused
+    assert_trapped(b, "a", "RegionFire", "caller's remaining budget")
+    assert_trapped(b, "s", "work budget exhausted", "shared with a")
+
+
+def test_a_model_spends_the_callers_work(root):
+    src = firmware("orchestration.model_load H9, 0\norchestration.model_exec H1, 0\nhalt", REGS)
+    model = firmware("loop 100\nadd H0, H0, H0\nend_loop\nhalt", "H0: i32[1000]")
+    b = make_brain(root, {"r": (src, "budget=100")}, config="model r 0=m.ternsig", files={"m.ternsig": model})
+    b.tick()
+    assert_trapped(b, "r", "ModelExec", "work budget exhausted")

@@ -44,7 +44,8 @@ def _raw_hot(m: Machine, raw: int) -> HotBuffer:
 
 
 @TABLE.op(0x0000, "alloc_tensor", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
-          "Allocate zeroed hot/cold A of shape [B] (C:D = 0) or [B, C:D].", flags="structural")
+          "Allocate zeroed hot/cold A of shape [B] (C:D = 0) or [B, C:D].",
+          flags="structural cost=imm(B)*imm(CD)+imm(B)")
 def alloc_tensor(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.alloc_register(m, a, st.alloc_shape(b, (c << 8) | d))
 
@@ -81,7 +82,8 @@ def wire_skip(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0004, "grow_neuron", "reg@A imm8@B=0 imm8@C=0 imm8@D=0", E,
-          "Append C neurons to cold A (rows if 2-D), LCG-initialised from seed D + weight count.", flags="structural writes_weights")
+          "Append C neurons to cold A (rows if 2-D), LCG-initialised from seed D + weight count.",
+          flags="structural writes_weights cost=imm(C)*cols(A)")
 def grow_neuron(m: Machine, a: int, b: int, c: int, d: int) -> None:
     if c == 0:
         raise ExecFault("Cannot grow by 0 neurons")
@@ -100,7 +102,8 @@ def init_random(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0007, "define_layer", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
-          "Allocate cold (A & 0x3F) of shape [C:D, B] (out, in); both dimensions must be > 0.", flags="structural writes_weights")
+          "Allocate cold (A & 0x3F) of shape [C:D, B] (out, in); both dimensions must be > 0.",
+          flags="structural writes_weights cost=imm(B)*imm(CD)")
 def define_layer(m: Machine, a: int, b: int, c: int, d: int) -> None:
     idx, inn, out = a & 0x3F, b, (c << 8) | d
     if inn == 0 or out == 0:
@@ -134,7 +137,7 @@ def set_activation(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 @TABLE.op(0x000B, "alloc_dynamic", "reg@A imm8@B imm8@C=0 imm8@D=0", B,
           "Ask the host for a register: bank B (0 hot..3 shape), size C:D. Yields AllocRegister.",
-          yields="AllocRegister", flags="structural")
+          yields="AllocRegister", flags="structural cost=imm(CD)")
 def alloc_dynamic(m: Machine, a: int, b: int, c: int, d: int):
     return make("AllocRegister", target=a, bank=b, size=(c << 8) | d)
 

@@ -209,7 +209,8 @@ TABLE.op(0x0010, "unsqueeze", _RR, R, "A = B (copy; missing B is a no-op).")(_co
 TABLE.op(0x0011, "transpose", _RR, R, "A = B (copy; missing B is a no-op).")(_copy)
 
 TABLE.op(0x0012, "attn", "reg@A reg@B reg@C reg@D", R,
-         "D = softmax(A·Bᵀ)·C (q, k, v), integer; 'ATTN shape mismatch' unless q/k cols and k/v rows agree.")(nn.attn)
+         "D = softmax(A·Bᵀ)·C (q, k, v), integer; 'ATTN shape mismatch' unless q/k cols and k/v rows agree.",
+         flags="cost=rows(A)*n(B)+rows(A)*n(C)")(nn.attn)
 TABLE.op(0x0013, "rope_apply", "reg@A imm8@B imm8@C imm8@D=0", R,
          "Rotate pairs of A's rows up to width B at table position C (sin/cos ×256).")(nn.rope_apply)
 TABLE.op(0x0014, "layernorm", "reg@A reg@B reg@C reg@D", R,

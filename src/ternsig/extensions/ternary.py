@@ -58,7 +58,8 @@ def ternary_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0001, "ternary_batch_matmul", _RRR, R,
-          "A[b] = C(B)·H(C)[b] for each row; both operands must be 2-D. Output [batch, out].")
+          "A[b] = C(B)·H(C)[b] for each row; both operands must be 2-D. Output [batch, out].",
+          flags="cost=rows(C)*n(B)")
 def ternary_batch_matmul(m: Machine, a: int, b: int, c: int, d: int) -> None:
     w = _cold(m, b & 0x3F)
     x = _hot(m, c & 0x3F)
@@ -86,14 +87,16 @@ def dequantize(m: Machine, a: int, b: int, c: int, d: int) -> None:
     m.hot[a & 0x3F] = HotBuffer((src.data >> (shift & 31)).astype(np.int32), src.shape)
 
 
-@TABLE.op(0x0004, "embed_lookup", _RRR, R, "A = rows of table C(B) at indices H(C & 0x0F); [k, dim].")
+@TABLE.op(0x0004, "embed_lookup", _RRR, R, "A = rows of table C(B) at indices H(C & 0x0F); [k, dim].",
+          flags="cost=n(C)*cols(B)")
 def embed_lookup(m: Machine, a: int, b: int, c: int, d: int) -> None:
     table = _cold(m, b & 0x3F)
     idx = _hot(m, c & 0x0F)
     m.hot[a & 0x3F] = core_t.embed_lookup(table, idx.data)
 
 
-@TABLE.op(0x0005, "embed_sequence", "reg@A reg@B imm8@C", R, "A = rows 0 .. min(C, n) of table C(B).")
+@TABLE.op(0x0005, "embed_sequence", "reg@A reg@B imm8@C", R, "A = rows 0 .. min(C, n) of table C(B).",
+          flags="cost=imm(C)*cols(B)")
 def embed_sequence(m: Machine, a: int, b: int, c: int, d: int) -> None:
     table = _cold(m, b & 0x3F)
     m.hot[a & 0x3F] = core_t.embed_sequence(table, c)

@@ -107,10 +107,16 @@ def parse_flags(text: str) -> dict[str, Any]:
         name, eq, value = tok.partition("=")
         if name == "loop" and eq and value in LOOP_ROLES:
             out["loop"] = value
+        elif name == "cost" and eq:
+            from .cost import parse_cost
+
+            parse_cost(value)                 # a malformed rule fails where the row is declared
+            out["cost"] = value
         elif name in FLAGS and not eq:
             out[name] = True
         else:
-            raise UsageError(f"unknown instruction flag {tok!r} (known: {', '.join(FLAGS)}, loop=start|end|break)")
+            raise UsageError(f"unknown instruction flag {tok!r} (known: {', '.join(FLAGS)}, loop=start|end|break, "
+                             "cost=RULE)")
     return out
 
 
@@ -146,10 +152,21 @@ class InstructionSpec:
     stores_output: bool = False
     mastery: bool = False
     yields_ops: tuple[str, ...] = ()   # the DomainOp variants it may yield (names in vm/domainops.py)
+    #: work beyond the elements of its register operands (isa/cost.py), e.g. "rows(A)*n(B)"
+    cost: str = ""
 
     def __post_init__(self) -> None:
         if self.yields_ops:
             self.yields = True
+
+    @property
+    def cost_rule(self) -> Any:
+        """:attr:`cost` parsed (isa.cost.Rule); empty when the row has no explicit rule."""
+        if not self.cost:
+            return ()
+        from .cost import parse_cost
+
+        return parse_cost(self.cost)
 
     @property
     def flags(self) -> tuple[str, ...]:

@@ -53,7 +53,10 @@ class Interpreter:
                 self.m.ext_state[table.ext_id] = table.state_factory()
         self.program = Program()
         self._code: list[Callable[[], Any]] = []
+        self._charged: Optional[list[Callable[[], Any]]] = None   # _code with work charges (vm/work.py)
         self.steps = 0          # instructions executed over this interpreter's life
+        #: work units left after the last run given ``work=`` (isa/cost.py); -1 after an unbudgeted run
+        self.work_left = -1
         if program is not None:
             self.load_program(program)
 
@@ -69,6 +72,7 @@ class Interpreter:
         if allocate:
             m.allocate_program(program)
         self._code = [self.bind(ins) for ins in program.instructions]
+        self._charged = None
         if self.tier == "compiled":
             from .compiled import CompiledCode
 
@@ -102,8 +106,21 @@ class Interpreter:
         """Replace one instruction of the loaded program (and its decoded form)."""
         self.program.instructions[index] = ins
         self._code[index] = self.bind(ins)
+        self._charged = None
         if self._cx is not None:
             self._cx.set(index, ins)
+
+    def _charged_code(self) -> list[Callable[[], Any]]:
+        """The decoded program with each instruction's work charge in front (built on first use)."""
+        if self._charged is None:
+            from .work import charged
+
+            out = []
+            for ins, run in zip(self.program.instructions, self._code):
+                spec = self._spec_of(ins)
+                out.append(run if spec is None else charged(self, spec, ins.a, ins.b, ins.c, ins.d, run))
+            self._charged = out
+        return self._charged
 
     # ---- state accessors -------------------------------------------------------------------------
     @property
@@ -165,9 +182,18 @@ class Interpreter:
             return CONTINUE
         return self._result_for(r)
 
-    def _run(self, fuel: Optional[int], stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
+    def _run(self, fuel: Optional[int], stop_on_yield: bool, host: Optional[HostHandler],
+             work: Optional[int] = None) -> StepResult:
         m = self.m
-        code = self._code
+        if work is None:
+            code = self._code
+            self.work_left = -1
+        else:
+            left = operator.index(work)
+            if left < 0:
+                raise UsageError(f"work must be None (no budget) or at least 0, got {left}")
+            self.work_left = left
+            code = self._charged_code()
         n = len(code)
         if fuel is None:
             budget = -1
@@ -180,7 +206,7 @@ class Interpreter:
         if self._cx is not None:
             loop = _ready()
             if loop is not None:      # until the compiled loop is loaded, the interpreter runs
-                return self._run_compiled(loop, budget, stop_on_yield, host)
+                return self._run_compiled(loop, budget, stop_on_yield, host, code)
         executed = 0
         pc = m.pc
         try:
@@ -215,11 +241,11 @@ class Interpreter:
         finally:
             self.steps += executed
 
-    def _run_compiled(self, L: Any, budget: int, stop_on_yield: bool, host: Optional[HostHandler]) -> StepResult:
+    def _run_compiled(self, L: Any, budget: int, stop_on_yield: bool, host: Optional[HostHandler],
+                      code: list[Callable[[], Any]]) -> StepResult:
         """The compiled tier's run loop: straight runs of compiled instructions inside one Numba
         call; any other instruction (or a case a kernel leaves to its handler) in Python."""
         m = self.m
-        code = self._code
         n = len(code)
         cx = self._cx
         kinds = cx.kinds
@@ -237,11 +263,13 @@ class Interpreter:
                     st[0] = pc
                     st[1] = executed
                     st[2] = budget
+                    st[7] = self.work_left           # -1: no work budget
                     status = L.run(cx.code, heap.heap, heap.rt, heap.dirty, heap.wheap, heap.ct,
-                                   heap.lstack, heap.cstack, st)
+                                   heap.lstack, heap.cstack, st, heap.clen)
                     heap.leave(m)
                     pc = m.pc = int(st[0])
                     executed = int(st[1])
+                    self.work_left = int(st[7])
                     if status == L.S_HALT:
                         return HALT
                     if status == L.S_ENDED:
@@ -284,19 +312,24 @@ class Interpreter:
         return StepResult(Status.TRAP, message=f"fuel exhausted after {executed} instructions", pc=pc,
                           kind="fuel")
 
-    def run(self, fuel: Optional[int] = None) -> StepResult:
+    def run(self, fuel: Optional[int] = None, work: Optional[int] = None) -> StepResult:
         """Run until halt, end, error or trap. Yields are skipped, as in the reference's ``run``;
-        use :meth:`run_until_yield` or :meth:`run_with_host` to serve them."""
-        return self._run(fuel, False, None)
+        use :meth:`run_until_yield` or :meth:`run_with_host` to serve them.
 
-    def run_until_yield(self, fuel: Optional[int] = None) -> StepResult:
+        ``fuel`` bounds the instructions executed (the reference's step count); ``work`` bounds the
+        work units spent (isa/cost.py: elements touched, multiply-adds), a trap of kind "work"
+        before an instruction that costs more than is left; :attr:`work_left` holds the rest."""
+        return self._run(fuel, False, None, work)
+
+    def run_until_yield(self, fuel: Optional[int] = None, work: Optional[int] = None) -> StepResult:
         """Run until halt, end, error, trap or the first yield (returned with its DomainOp)."""
-        return self._run(fuel, True, None)
+        return self._run(fuel, True, None, work)
 
-    def run_with_host(self, handler: HostHandler, fuel: Optional[int] = None) -> StepResult:
+    def run_with_host(self, handler: HostHandler, fuel: Optional[int] = None,
+                      work: Optional[int] = None) -> StepResult:
         """Run, handing each yielded DomainOp to ``handler(op, machine)``; it returns True to
         continue or False to halt. A :class:`~ternsig.errors.HostError` it raises becomes a trap."""
-        return self._run(fuel, False, handler)
+        return self._run(fuel, False, handler, work)
 
     def forward_i32(self, values: Iterable[int], fuel: Optional[int] = None) -> list[int]:
         """pc = 0, load raw input, run; raise :class:`Trap` on failure; return the output."""

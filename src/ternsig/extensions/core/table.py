@@ -24,7 +24,7 @@ _ROWS: list[tuple] = [
     (0x0001, "halt", _NONE, K, "terminator", "Stop the program (status halt)."),
     (0x0003, "reset", _NONE, K, "", "Jump to instruction 0 and clear the core loop stack."),
     # register management
-    (0x1000, "alloc_tensor", "reg@A imm8@B imm16@CD=0", B, "structural allocates", "Allocate a zeroed hot or cold register of shape [B] or [B, C:D]."),
+    (0x1000, "alloc_tensor", "reg@A imm8@B imm16@CD=0", B, "structural allocates cost=imm(B)*imm(CD)+imm(B)", "Allocate a zeroed hot or cold register of shape [B] or [B, C:D]."),
     (0x1001, "free_tensor", "reg@A", B, "structural", "Free an allocated register."),
     (0x1004, "copy_reg", "reg@A reg@B", K, "", "Copy hot register B into A.", ("copy", "mov")),
     (0x1006, "zero_reg", "reg@A fix@B=0xFF", K, "", "Fill hot register A with zeros.", ("zero",)),
@@ -34,7 +34,7 @@ _ROWS: list[tuple] = [
     # structure
     (0x2003, "wire_forward", "reg@A reg@B reg@C", B, "structural", "A = B·C, ungated ternary matmul (result kept only for A < 16)."),
     (0x2004, "wire_skip", "reg@A reg@B reg@C", B, "structural", "A = B + C broadcast, saturating (result kept only for A < 16)."),
-    (0x2008, "grow_neuron", "reg@A imm8@C imm8@D", E, "structural writes_weights", "Append C neurons (rows) to cold A, LCG-initialised from seed D."),
+    (0x2008, "grow_neuron", "reg@A imm8@C imm8@D", E, "structural writes_weights cost=imm(C)*cols(A)", "Append C neurons (rows) to cold A, LCG-initialised from seed D."),
     (0x2009, "prune_neuron", "reg@A imm8@C", E, "structural writes_weights", "Remove neuron (row) C of cold A."),
     (0x200A, "init_random", "reg@A imm8@D", E, "structural writes_weights", "Fill cold A with LCG-random signals from seed D."),
     # forward
@@ -55,7 +55,7 @@ _ROWS: list[tuple] = [
     (0x4000, "ternary_matmul", "reg@A reg@B reg@C", R, "masks_third", "A = W(B)·x(C), temperature-gated when B has temperatures."),
     (0x4002, "dequantize", "reg@A reg@B scale@CD", R, "", "Output buffer = B >> shift (C:D, 0 → 8)."),
     (0x4009, "ternary_add_bias", "reg@A reg@B reg@C", R, "masks_third", "A = B + bias(C)·256, clamped."),
-    (0x400A, "embed_lookup", "reg@A reg@B reg@C", R, "masks_third", "A = rows of table B at indices C."),
+    (0x400A, "embed_lookup", "reg@A reg@B reg@C", R, "masks_third cost=n(C)*cols(B)", "A = rows of table B at indices C."),
     (0x400B, "reduce_avg", "reg@A reg@B imm8@C imm8@D", R, "", "A = [mean of B[C .. C+D]] (i32 sum)."),
     (0x400C, "slice", "reg@A reg@B imm8@C imm8@D", R, "", "A = B[C .. C+D] (clamped).", ("narrow",)),
     (0x400D, "argmax", "reg@A reg@B", R, "", "A = [last index of max(B)]."),
@@ -64,8 +64,8 @@ _ROWS: list[tuple] = [
     (0x4010, "unsqueeze", "reg@A reg@B imm8@C=0", R, "", "A = B (copy)."),
     (0x4011, "transpose", "reg@A reg@B imm8@C=0 imm8@D=1", R, "", "A = B (copy)."),
     (0x4012, "gate_update", "reg@A reg@B reg@C reg@D", R, "masks_third", "A = (g·C + (255−g)·D)/255 with g = clamp(B, 0, 255)."),
-    (0x4013, "ternary_batch_matmul", "reg@A reg@B reg@C", R, "masks_third", "Batched ternary matmul, output [batch, out]."),
-    (0x4014, "embed_sequence", "reg@A reg@B imm8@C", R, "", "A = rows 0..C of table B."),
+    (0x4013, "ternary_batch_matmul", "reg@A reg@B reg@C", R, "masks_third cost=rows(C)*n(B)", "Batched ternary matmul, output [batch, out]."),
+    (0x4014, "embed_sequence", "reg@A reg@B imm8@C", R, "cost=imm(C)*cols(B)", "A = rows 0..C of table B."),
     (0x4015, "reduce_mean", "reg@A reg@B imm8@C", R, "", "A = mean of B over dimension C.", ("mean_dim",)),
     # learning
     (0x5000, "mark_eligibility", "reg@A reg@B layer@C", L, "", "No-op in the core ISA (kept for compatibility).", ("mark_elig",)),

@@ -38,13 +38,14 @@ def resolve_tier(tier: Optional[str] = None) -> str:
 
 
 class CompiledCode:
-    """One program decoded for :func:`loop.run`: rows ``(kernel, a, b, c, d, c:d)``."""
+    """One program decoded for :func:`loop.run`: rows ``(kernel, a, b, c, d, c:d, w0, w1, w2, w3)``,
+    ``w*`` the register indices its work is counted over (-1 unused)."""
 
     def __init__(self, instructions: Sequence[Any], spec_of: Any):
         from .heap import Heap
 
         n = len(instructions)
-        self.code = np.zeros((n, 6), np.int64)
+        self.code = np.full((n, 10), -1, np.int64)
         self.kinds: list[bool] = [False] * n
         self.heap = Heap()
         self._spec_of = spec_of
@@ -53,12 +54,16 @@ class CompiledCode:
         self._refresh_used()
 
     def set(self, i: int, ins: Any, refresh: bool = True) -> None:
+        from ...isa.cost import work_slots
         from .kernels import kernel_of
 
         spec = self._spec_of(ins)
         kid = kernel_of(spec) if spec is not None else 0
         a, b, c, d = ins.a, ins.b, ins.c, ins.d
-        self.code[i] = (kid, a, b, c, d, (c << 8) | d)
+        slots = work_slots(spec, a, b, c, d) if spec is not None else ()
+        if spec is not None and (spec.cost or len(slots) > 4):
+            kid = 0                 # an explicit work rule is charged by the Python wrapper only
+        self.code[i] = (kid, a, b, c, d, (c << 8) | d) + (slots + (-1,) * 4)[:4]
         self.kinds[i] = kid != 0
         if refresh:
             self._refresh_used()
@@ -68,15 +73,18 @@ class CompiledCode:
 
         hot: set[int] = set()
         cold: set[int] = set()
+        counted: set[int] = set()
         self.uses_input = False
         for row in self.code[np.flatnonzero(self.code[:, 0])].tolist():
-            kid, a, b, c, d, _ = row
+            kid, a, b, c, d, _ = row[:6]
             hot.update((a & 0x3F, b & 0x3F, c & 0x0F))
+            counted.update(r for r in row[6:] if r >= 0)
             if kid == L.TERNARY_MATMUL:
                 cold.add(b & 0x3F)
             elif kid == L.ADD:
                 cold.add(c & 0x0F)
             elif kid == L.LOAD_INPUT:
                 self.uses_input = True
-        self.heap.hot_used = tuple(sorted(hot))
+        self.heap.hot_used = tuple(sorted(hot | counted))
         self.heap.cold_used = tuple(sorted(cold))
+        self.heap.cost_cold = tuple(sorted(counted))

@@ -37,13 +37,16 @@ class Heap:
         self.wkeys: list[Any] = [None] * 64
         self.lstack = np.zeros((64, 2), np.int64)
         self.cstack = np.zeros(64, np.int64)
-        self.st = np.zeros(7, np.int64)
+        self.st = np.zeros(8, np.int64)
+        self.st[7] = -1
+        self.clen = np.zeros(64, np.int64)      # cold lengths at the work-counted indices
         self.mine: list[Optional[HotBuffer]] = [None] * 64
         self.views: list[Optional[np.ndarray]] = [None] * 64
         self.shapes: list[Any] = [None] * 64
         self.input_src: Optional[np.ndarray] = None
         self.hot_used: tuple[int, ...] = ()
         self.cold_used: tuple[int, ...] = ()
+        self.cost_cold: tuple[int, ...] = ()     # indices whose cold length the work count reads
 
     # ---- registers in ------------------------------------------------------------------------
     def grow(self, need: int) -> None:
@@ -112,6 +115,10 @@ class Heap:
         rt[:, 4] = 0
         rt[:, 3] = _ROWS
         self._enter_cold(m)
+        clen, cold = self.clen, m.cold
+        for r in self.cost_cold:
+            w = cold[r]
+            clen[r] = len(w) if w is not None else 0
         ls = m.loop_stack
         if ls:
             if len(ls) > len(self.lstack):

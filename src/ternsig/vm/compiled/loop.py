@@ -17,7 +17,12 @@ Layout (all int64 tables, rows indexed by register):
 * ``ct[r] = (offset, length, rows, cols, flags)`` for cold registers: signed weights in ``wheap``;
   flags: 1 missing, 2 temperatures, 4 usage tracking, 8 not 2-D.
 * ``dirty``: written flags per register, then their count and list.
-* ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed)``.
+* ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed, work left)``; work
+  left is -1 without a work budget. ``code[pc, 6:10]`` are the register indices the instruction's
+  work is counted over (isa/cost.work_slots, -1 unused); ``clen[r]`` the length of cold register r
+  for those indices. A kernel is charged the larger of hot and cold length per index, measured
+  before it runs, once it completes; when that is more than is left it stops with FALLBACK so the
+  interpreter's wrapper (vm/work.py) raises the same trap.
 """
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ def _sat(v):
 
 
 @njit(cache=True)
-def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
+def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
     """Run from ``st[0]`` until an exit status; ``st`` is updated in place."""
     n = code.shape[0]
     pc = st[0]
@@ -87,11 +92,28 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
     budget = st[2]
     lsp = st[3]
     csp = st[4]
+    work = st[7]
     status = S_FALLBACK
     while True:
         if pc >= n:
             status = S_ENDED
             break
+        w = 0
+        if work >= 0:
+            unknown = False
+            for j in range(6, 10):
+                r = code[pc, j]
+                if r < 0:
+                    break
+                hl = rt[r, 1]
+                if hl == -2:
+                    unknown = True
+                    break
+                cl = clen[r]
+                w += hl if hl > cl else cl
+            if unknown or w > work:
+                status = S_FALLBACK              # the Python wrapper charges (or traps) exactly
+                break
         k = code[pc, 0]
         a = code[pc, 1]
         b = code[pc, 2]
@@ -356,6 +378,8 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
             status = S_FALLBACK
             break
         executed += 1
+        if work >= 0:
+            work -= w
         pc = nxt
         if halt:
             status = S_HALT
@@ -367,4 +391,5 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st):
     st[1] = executed
     st[3] = lsp
     st[4] = csp
+    st[7] = work
     return status

@@ -1,0 +1,34 @@
+"""The work budget in the interpreter tier: each instruction charged, before it runs, by its row's
+work rule (:mod:`ternsig.isa.cost`).
+
+:func:`charged` wraps one decoded instruction; the interpreter builds the wrapped code list only
+for runs given ``work=``, so unbudgeted runs (the conformance harness, ``forward``) keep the lean
+loop. The compiled tier charges its kernels the same units in its own loop and leaves an
+instruction it cannot afford to this wrapper, so both tiers trap at the same pc with the same text.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import FuelTrap
+from ..isa.cost import cost_function
+
+
+def charged(interp: Any, spec: Any, a: int, b: int, c: int, d: int, run: Callable[[], Any]) -> Callable[[], Any]:
+    """``run`` preceded by its work charge against ``interp.work_left`` (FuelTrap kind "work"
+    before anything runs when the instruction costs more than is left)."""
+    cost = cost_function(spec, a, b, c, d)
+    if cost is None:
+        return run
+    m = interp.m
+    name = spec.qualified
+
+    def bound() -> Any:
+        w = cost(m)
+        left = interp.work_left
+        if w > left:
+            raise FuelTrap(f"work budget exhausted: {name} needs {w:,} units, {left:,} left", kind="work")
+        interp.work_left = left - w
+        return run()
+
+    return bound
