@@ -76,10 +76,10 @@ def heavy_work(root: Path) -> list[tuple[str, int, int, float, str]]:
     from ternsig.host.regionrun import WORK_PER_INSTRUCTION
 
     sq = "    H0: i32[2048, 2048]\n    H1: i32[2048, 2048]\n    H2: i32[2048, 2048]"
-    emb = "    C0: ternary[2048, 2048]\n    H1: i32[4096]"
+    emb = "    C0: ternary[1024, 1024]\n    H1: i32[2048]"
     cases = {
         "tensor.attn 2048x2048": (fw("tensor.attn H0, H1, H2, H3\nhalt", sq), ""),
-        "embed_lookup 4096 x 2048": (fw("ternary.embed_lookup H2, C0, H1\nhalt", emb), ""),
+        "1,000 embed_lookup 2048x1024": (fw("loop 1000\nternary.embed_lookup H2, C0, H1\nend_loop\nhalt", emb), ""),
         "1,000 adds on 4M": (fw("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", "    H0: i32[4194304]"), ""),
     }
     out = []
