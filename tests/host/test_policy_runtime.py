@@ -76,3 +76,34 @@ def test_learning_may_not_write_cool_or_cold_weights(tmp_path):
     r = b.region("l")
     assert c.mag.tolist() == [9, 9, 0, 0]              # HOT and WARM changed, COOL and COLD were reverted
     assert r.traps == 1 and "read-only" in r.last_trap
+
+
+def test_a_weight_guard_trap_names_the_pc_and_instruction_that_wrote(tmp_path):
+    """Before: the guard ran after the run and its trap said neither where nor which instruction."""
+    b, c = _learner(tmp_path, src=ROLLBACK + "\n", temps=[0, 1, 2, 3])
+    _tick_with_input(b, [9, 9, 9, 9])
+    msg = b.region("l").last_trap
+    assert msg.startswith("region l: pc 2 (0002:") and "policy: C0: 2 weight write(s) reverted" in msg
+
+
+def test_the_guard_stops_the_run_at_the_bad_write(tmp_path):
+    src = "load_input H0\nternary.apply_magnitude C0, H0\nset H1, 77\nhalt"
+    b, c = _learner(tmp_path, src=src, dopamine=40)
+    _tick_with_input(b, [5, 5, 5, 5])
+    m = b.region("l").machine
+    assert not c.mag.any() and m.hot[1].data.tolist() == [0]      # reverted, and `set` never ran
+    assert "pc 1 (" in b.region("l").last_trap and b.region("l").traps == 1
+
+
+def test_a_host_fulfilled_weight_write_is_guarded_at_its_pc(tmp_path):
+    """rollback_weights without an in-memory copy asks the host to restore the saved checkpoint;
+    the guard checks that write when the host is done and names the yielding instruction."""
+    b = make_brain(tmp_path, {"l": (firmware("learning.rollback_weights C0\nhalt", LEARNER_REGS), "role=learning")})
+    r = b.region("l")
+    saved = r.machine.cold[0].copy()
+    saved.pol[:], saved.mag[:] = 1, 7
+    b.store.checkpoint_save(r, 0, saved)
+    b.substrate.chemicals[0] = 40                                  # below the learning threshold
+    b.tick()
+    assert not r.machine.cold[0].mag.any(), "the restore was not reverted"
+    assert r.traps == 1 and r.last_trap.startswith("region l: pc 0 (0004:") and "policy: C0" in r.last_trap

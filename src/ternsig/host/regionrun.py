@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from ..errors import TernsigError
+from ..errors import PolicyTrap, TernsigError
 from ..vm.results import Status
 from .handlers import BrainView
 from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
@@ -78,6 +78,7 @@ class RegionRunner:
         self.deadline = deadline
         self._stack: list[Budget] = []      # budgets of the runs in progress (innermost last)
         self._running: list[Any] = []       # the regions those runs belong to
+        self._watch: dict[int, Any] = {}    # id(region) -> cold snapshot of a learning run in progress
 
     # ---- budgets --------------------------------------------------------------------------------
     def budget_for(self, r: "Region") -> Budget:
@@ -92,21 +93,33 @@ class RegionRunner:
 
     # ---- layer 4 enforcement: weights change only under dopamine, and only HOT weights ----------
     def weights_before(self, r: "Region") -> Optional[list[tuple[int, Any, np.ndarray, np.ndarray, Any]]]:
+        """Snapshot of a learning region's cold registers at the start of its run (None for other
+        roles); while the run lasts, every weight-writing instruction is checked against it."""
         from ..safety.policy import Role
 
         if r.role != Role.LEARNING:
             return None
-        return [(i, c, c.pol.copy(), c.mag.copy(), c.shape) for i, c in enumerate(r.machine.cold) if c is not None]
+        snap = [(i, c, c.pol.copy(), c.mag.copy(), c.shape) for i, c in enumerate(r.machine.cold) if c is not None]
+        self._watch[id(r)] = snap
+        return snap
 
     def check_weights(self, r: "Region", before, dopamine: int) -> None:
-        """Revert and trap weight writes the learning layer may not make (seed 003, anti-devolve):
-        any write while dopamine is below the learning threshold, and writes to COOL or COLD
-        weights. A write is a write whatever instruction made it: a buffer replaced, resized or
-        re-typed counts as every element changed."""
+        """After the run: revert and trap any weight write the per-instruction guard did not see."""
+        self._watch.pop(id(r), None)
         if before is None:
             return
+        why = self.revert_bad_writes(r, before, dopamine)
+        if why is not None:
+            self.trap(r, f"region {r.name}: policy: {why} (found after the run)")
+
+    def revert_bad_writes(self, r: "Region", before, dopamine: int) -> Optional[str]:
+        """Revert weight writes the learning layer may not make (seed 003, anti-devolve): any write
+        while dopamine is below the learning threshold, and writes to COOL or COLD weights. A write
+        is a write whatever instruction made it: a buffer replaced, resized or re-typed counts as
+        every element changed. Returns what was reverted, or None."""
         from ..vm.state import DOPAMINE_THRESHOLD
 
+        out = []
         for i, old, pol, mag, shape in before:
             c = r.machine.cold[i]
             if c is None:
@@ -132,7 +145,21 @@ class RegionRunner:
                 else:
                     c.pol[bad], c.mag[bad] = pol[bad], mag[bad]
                 c.touch()
-                self.trap(r, f"region {r.name}: policy: C{i}: {int(bad.sum())} weight write(s) reverted: {rule}")
+                out.append(f"C{i}: {int(bad.sum())} weight write(s) reverted: {rule}")
+        return "; ".join(out) or None
+
+    def _guard(self, r: "Region") -> Optional[Callable[[int], None]]:
+        """The interpreter hook that checks each weight-writing instruction of a watched run."""
+        before = self._watch.get(id(r))
+        if before is None:
+            return None
+
+        def check(pc: int) -> None:
+            why = self.revert_bad_writes(r, before, r.machine.chem.dopamine)
+            if why is not None:
+                raise PolicyTrap(f"policy: {why}", kind="policy")
+
+        return check
 
     # ---- running --------------------------------------------------------------------------------
     def reset_stacks(self, r: "Region") -> None:
@@ -148,6 +175,7 @@ class RegionRunner:
         used = 0
         self._stack.append(budget)
         self._running.append(r)
+        interp.on_weight_write = guard = self._guard(r)
         try:
             while True:
                 if budget.remaining <= 0:
@@ -176,6 +204,13 @@ class RegionRunner:
                             text = f"{res.op.op_name}: {text}"
                         self.trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {text}")
                         return "done", used
+                    if guard is not None and self._host_wrote_weights(r, interp.pc - 1):
+                        try:
+                            guard(interp.pc - 1)
+                        except PolicyTrap as exc:
+                            ins = r.program.instructions[interp.pc - 1]
+                            self.trap(r, f"region {r.name}: pc {interp.pc - 1} ({ins}): {exc.reason}")
+                            return "done", used
                     if r.waiting_barrier is not None:
                         return "blocked", used
                     continue
@@ -188,8 +223,15 @@ class RegionRunner:
                     self.trap(r, f"region {r.name}: pc {res.pc}{ins}: {res.message}{shared}")
                 return "done", used
         finally:
+            interp.on_weight_write = None
             self._stack.pop()
             self._running.pop()
+
+    def _host_wrote_weights(self, r: "Region", pc: int) -> bool:
+        """Whether the yielding instruction at ``pc`` asks the host to write weights."""
+        ins = r.program.instructions[pc] if 0 <= pc < len(r.program.instructions) else None
+        spec = r.interp.registry.spec(ins.ext_id, ins.opcode) if ins is not None else None
+        return spec is not None and spec.writes_weights
 
     def serve(self, r: "Region", op: Any) -> None:
         from .fulfil import fulfil

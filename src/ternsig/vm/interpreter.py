@@ -57,6 +57,9 @@ class Interpreter:
         self.steps = 0          # instructions executed over this interpreter's life
         #: work units left after the last run given ``work=`` (isa/cost.py); -1 after an unbudgeted run
         self.work_left = -1
+        #: called with the pc after an instruction that writes weights, in runs given ``work=``
+        #: (the host's layer-4 guard; it raises a PolicyTrap to stop the run at that pc)
+        self.on_weight_write: Optional[Callable[[int], None]] = None
         if program is not None:
             self.load_program(program)
 
@@ -116,9 +119,9 @@ class Interpreter:
             from .work import charged
 
             out = []
-            for ins, run in zip(self.program.instructions, self._code):
+            for pc, (ins, run) in enumerate(zip(self.program.instructions, self._code)):
                 spec = self._spec_of(ins)
-                out.append(run if spec is None else charged(self, spec, ins.a, ins.b, ins.c, ins.d, run))
+                out.append(run if spec is None else charged(self, spec, ins.a, ins.b, ins.c, ins.d, run, pc))
             self._charged = out
         return self._charged
 

@@ -14,21 +14,29 @@ from ..errors import FuelTrap
 from ..isa.cost import cost_function
 
 
-def charged(interp: Any, spec: Any, a: int, b: int, c: int, d: int, run: Callable[[], Any]) -> Callable[[], Any]:
+def charged(interp: Any, spec: Any, a: int, b: int, c: int, d: int, run: Callable[[], Any],
+            pc: int = -1) -> Callable[[], Any]:
     """``run`` preceded by its work charge against ``interp.work_left`` (FuelTrap kind "work"
-    before anything runs when the instruction costs more than is left)."""
+    before anything runs when the instruction costs more than is left). A row that writes weights
+    is followed by ``interp.on_weight_write(pc)`` when that hook is set (the host's layer-4 guard,
+    which raises a PolicyTrap naming this pc)."""
     cost = cost_function(spec, a, b, c, d)
-    if cost is None:
+    watch = spec.writes_weights and not spec.yields     # a yield's write happens in the host
+    if cost is None and not watch:
         return run
     m = interp.m
     name = spec.qualified
 
     def bound() -> Any:
-        w = cost(m)
-        left = interp.work_left
-        if w > left:
-            raise FuelTrap(f"work budget exhausted: {name} needs {w:,} units, {left:,} left", kind="work")
-        interp.work_left = left - w
-        return run()
+        if cost is not None:
+            w = cost(m)
+            left = interp.work_left
+            if w > left:
+                raise FuelTrap(f"work budget exhausted: {name} needs {w:,} units, {left:,} left", kind="work")
+            interp.work_left = left - w
+        r = run()
+        if watch and interp.on_weight_write is not None:
+            interp.on_weight_write(pc)
+        return r
 
     return bound
