@@ -22,6 +22,35 @@ def median_time(fn: Callable[[], object], repeats: int = 7, number: int = 1) -> 
     return statistics.median(times)
 
 
+#: a repetition lasts at least this long; the figure is the median of REPS repetitions
+MIN_REP_S = 0.050
+REPS = 9
+
+
+def calibrated_ns(op: Callable[[], object], div: int = 1, reps: int = REPS) -> tuple[float, float]:
+    """(median wall ns, median thread-CPU ns) per call of ``op`` divided by ``div``: a repetition is
+    a loop of n calls with n calibrated so it lasts >= MIN_REP_S; median of the repetitions (the
+    side-by-side harness of /work/shared/perf; ``reps`` repetitions)."""
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            op()
+        dt = time.perf_counter() - t0
+        if dt >= MIN_REP_S:
+            break
+        n = min(max(n * 2, int(n * MIN_REP_S * 1.2 / max(dt, 1e-9)) + 1), n * 100)
+    wall, cpu = [], []
+    for _ in range(reps):
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            op()
+        wall.append((time.perf_counter() - t0) / n)
+        cpu.append((time.thread_time() - c0) / n)
+    return statistics.median(wall) * 1e9 / div, statistics.median(cpu) * 1e9 / div
+
+
 def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
     print(f"\n{title}")
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]

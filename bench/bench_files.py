@@ -24,23 +24,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ternsig.asm import assemble
-from ternsig.binary import deserialize, program_json, serialize
-from ternsig.errors import FormatError
-from ternsig.binfmt import fold
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import calibrated_ns  # noqa: E402  (also pins BLAS threads)
+
+from ternsig.asm import assemble  # noqa: E402
+from ternsig.binary import deserialize, program_json, serialize  # noqa: E402
+from ternsig.errors import FormatError  # noqa: E402
+from ternsig.binfmt import fold  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 VD_SOURCE = REPO / "tests" / "conformance" / "reasoning" / "reasoning_violation_detector__random" / "program.ternsig"
 #: the reference's recorded ns per op (see the module docstring)
 REFERENCE_NS = {"assemble_vd": 11648.1, "serialize_vd": 1596.9, "deserialize_vd": 959.1}
-MIN_REP_S = 0.050
-REPS = 9
 
 
 def file_ops(source: str | None = None) -> dict[str, Callable[[], object]]:
@@ -53,33 +52,11 @@ def file_ops(source: str | None = None) -> dict[str, Callable[[], object]]:
             "deserialize_vd": lambda: deserialize(data)}
 
 
-def _time(op: Callable[[], object]) -> tuple[float, float]:
-    """(median wall ns, median thread-CPU ns) per op."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            op()
-        dt = time.perf_counter() - t0
-        if dt >= MIN_REP_S:
-            break
-        n = min(max(n * 2, int(n * MIN_REP_S * 1.2 / max(dt, 1e-9)) + 1), n * 100)
-    wall, cpu = [], []
-    for _ in range(REPS):
-        c0 = time.thread_time()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            op()
-        wall.append((time.perf_counter() - t0) / n)
-        cpu.append((time.thread_time() - c0) / n)
-    return statistics.median(wall) * 1e9, statistics.median(cpu) * 1e9
-
-
 def measure(name: str, op: Callable[[], object], tier: str = "compiled") -> dict:
     """One JSON row: the op timed with the checksum fold of ``tier`` ("interp" or "compiled")."""
     fold.use_compiled(tier == "compiled")
     try:
-        wall, cpu = _time(op)
+        wall, cpu = calibrated_ns(op)
     finally:
         fold.use_compiled(None)
     ref = REFERENCE_NS.get(name)

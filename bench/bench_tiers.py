@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -38,7 +37,6 @@ EXAMPLE = REPO / "src" / "ternsig" / "examples" / "brain"
 REFERENCE_NS = {"vd_tick": 3294.7, "rule_encoder_tick": 1759.9, "state_encoder_tick": 2440.8,
                 "mastery64": 34151.1, "mastery256": 544705.7, "add1": 91.4, "nop": 10.2,
                 "assemble_vd": 11648.1, "serialize_vd": 1596.9, "deserialize_vd": 959.1}
-MIN_REP_S = 0.05
 REPS = 5
 
 LOOP_SRC = """.registers
@@ -67,22 +65,7 @@ MASTERY_SRC = """.registers
 
 
 def _time(op: Callable[[], object], div: int = 1) -> float:
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            op()
-        dt = time.perf_counter() - t0
-        if dt >= MIN_REP_S:
-            break
-        n = min(max(n * 2, int(n * MIN_REP_S * 1.2 / max(dt, 1e-9)) + 1), n * 100)
-    reps = []
-    for _ in range(REPS):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            op()
-        reps.append((time.perf_counter() - t0) / n)
-    return statistics.median(reps) * 1e9 / div
+    return _common.calibrated_ns(op, div, REPS)[0]
 
 
 def _tick(it, x, entry: int = 0, reload: bool = True) -> Callable[[], object]:
