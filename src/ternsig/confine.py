@@ -5,6 +5,8 @@ brain opens stays inside its directory.
   used in a file name: letters, digits, ``_ - .``, not starting with ``.``, at most 128 chars.
 - :func:`inside` — ``base / name`` resolved (symlinks followed) and refused unless it stays
   inside ``base``: no absolute names, no ``..``, no symlink that points out.
+- :func:`within` — the same check for a path already joined (re-checked when the file is opened,
+  since a symlink may appear after the name was accepted).
 
 Both raise :class:`ConfinementError` (a :class:`~ternsig.errors.UsageError`).
 """
@@ -42,3 +44,12 @@ def inside(base: Union[str, "os.PathLike[str]"], name: Union[str, "os.PathLike[s
     if full != root and root not in full.parents:
         raise ConfinementError(f"{what} {str(name)!r} resolves to {full}, outside {root} (symlink out?)")
     return Path(base) / rel
+
+
+def within(base: Union[str, "os.PathLike[str]"], path: Union[str, "os.PathLike[str]"], what: str = "path") -> Path:
+    """``path`` if, resolved (symlinks followed), it is ``base`` or inside it; else refuse."""
+    root = Path(base).resolve()
+    full = Path(path).resolve()
+    if full != root and root not in full.parents:
+        raise ConfinementError(f"{what} {str(path)!r} resolves to {full}, outside {root} (symlink out?)")
+    return Path(path)

@@ -16,8 +16,9 @@ from typing import Any, Callable, Optional, TextIO
 
 import numpy as np
 
+from ..confine import inside, within
 from ..errors import AssemblyError, HostError, TernsigError
-from ..loader import find_program, read_source, resolve_name
+from ..loader import find_program, read_source
 from ..program import Program
 from ..registry import ExtensionRegistry
 from ..vm.interpreter import Interpreter
@@ -122,7 +123,8 @@ class Brain:
     def _load_regions(self) -> None:
         key_owner: dict[str, str] = {}
         for i, decl in enumerate(self.config.regions):
-            path = find_program(resolve_name(decl.firmware, self.dir))   # "fw" → fw.ternsig|.tvmr|.card
+            what = f"region {decl.name}: firmware"
+            path = within(self.dir, find_program(inside(self.dir, decl.firmware, what)), what)   # "fw" → fw.ternsig|...
             program = self._assemble(path)
             self.validate_for_role(program, decl.role, f"region {decl.name}")
             for d in program.registers:       # one owner per thermogram key: else the last save wins
@@ -138,7 +140,8 @@ class Brain:
             for kid in r.keys:            # P[id] holds key id `id` (seed 004: the host pre-loads key ids)
                 if 0 <= kid < 64:
                     interp.m.param[kid] = kid
-            r.models = {s: self.dir / f for s, f in self.config.models.get(decl.name, {}).items()}
+            r.models = {s: inside(self.dir, f, f"region {decl.name}: model slot {s}")
+                        for s, f in self.config.models.get(decl.name, {}).items()}
             r.bank_slots = dict(self.config.banks.get(decl.name, {}))
             self.regions.append(r)
         self.target_of = {d.name: d.target for d in self.config.regions}

@@ -24,6 +24,7 @@ class BrainView(Protocol):
     registry: Any
     coactivation: dict[Any, Any]
     spiking: Any            # host/spiking_ops.SpikingSubstrate
+    dir: Any                # the brain directory (firmware and models stay inside it)
     state_dir: Any
     runner: Any             # host/regionrun.RegionRunner
     journal: Any

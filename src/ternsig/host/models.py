@@ -40,8 +40,13 @@ class ModelTable:
         return path
 
     def _assemble(self, path: Path):
-        from ..loader import load_program_file      # source, .tvmr, TERN or .card
+        from ..confine import ConfinementError, within
+        from ..loader import find_program, load_program_file      # source, .tvmr, TERN or .card
 
+        try:     # re-checked at every load: a symlink may have appeared since boot
+            within(self.brain.dir, find_program(path), "model firmware")
+        except ConfinementError as exc:
+            raise HostError(f"ModelLoad: {exc}") from None
         return load_program_file(path, "model firmware")
 
     def load(self, region: "Region", slot: int) -> None:
