@@ -52,16 +52,13 @@ def test_internal_trap_is_a_non_project_exception(monkeypatch):
 
 def test_corpus_is_loaded():
     assert len(CORPUS.sources) > 20 and len(CORPUS.binaries) > 20
-    if fuzz.thermo_available() is None:
-        assert CORPUS.thermos
+    assert CORPUS.thermos
 
 
 @pytest.mark.parametrize("target", ["source", "binary", "thermo", "stream"])
 @SETTINGS
 @given(data=st.binary(max_size=300))
 def test_random_bytes(target, data):
-    if target == "thermo" and fuzz.thermo_available():
-        pytest.skip(fuzz.thermo_available())
     out = fuzz.classify(fuzz.TARGETS[target], data, time_limit=5.0)
     assert out.kind not in BAD, out.detail
 

@@ -67,15 +67,6 @@ def fuzz_binary(data: bytes) -> Any:
     return deserialize(data)
 
 
-def thermo_available() -> Optional[str]:
-    """None when the .thermo reader exists, else why the target is skipped."""
-    try:
-        from .thermo import format as _fmt  # noqa: F401
-    except ImportError as exc:
-        return f".thermo target skipped: ternsig.thermo.format is not available ({exc})"
-    return None
-
-
 def fuzz_thermo(data: bytes) -> Any:
     from .thermo.format import decode
 
@@ -324,7 +315,7 @@ class InputGenerator:
     def __init__(self, corpus: Corpus, seed: int = 0, targets: Iterable[str] = ("source", "binary", "thermo", "stream")):
         self.corpus = corpus
         self.rng = random.Random(seed)
-        self.targets = [t for t in targets if t != "thermo" or thermo_available() is None]
+        self.targets = list(targets)
 
     def __iter__(self):
         return self
@@ -448,9 +439,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.atheris:
         return _atheris(args.atheris)
     limit_memory()
-    skip = thermo_available()
-    if skip:
-        print(skip)
     gen = InputGenerator(_default_corpus(), args.seed, args.target or TARGETS)
     res = campaign(gen, args.n, args.time_limit)
     print(f"{res.inputs} inputs, {res.by_kind[NON_PROJECT]} non-project exceptions, {res.by_kind[HANG]} hangs "

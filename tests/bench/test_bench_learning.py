@@ -4,10 +4,8 @@ alone. No timing assertions: figures live in docs/perf.d/learning.md."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.paths import BENCH
 
@@ -20,7 +18,6 @@ def _learner(task: str, n_classes: int) -> bl.FirmwareLearner:
 
 
 def test_digits_learns_well_above_chance():
-    pytest.importorskip("sklearn")
     res, learner = bl.run_task("digits", epochs=1, limit=400, test_limit=200)
     assert res.curve[0].test_acc <= 0.2           # untrained: all-zero weights
     assert res.final_acc >= 0.6, res.final_acc     # chance is 0.1

@@ -9,7 +9,6 @@ import pytest
 from ternsig.extensions.learning import TABLE, ChlPhase, LearningState
 from ternsig.vm.domainops import make
 from ternsig.isa.encoding import Instruction as I
-from ternsig.registry import ExtensionRegistry
 from ternsig.vm.results import Status
 
 from tests.extensions.core.test_ops_learning import C, GOLDEN, machine, model_commit, model_update, run_golden
@@ -280,14 +279,7 @@ def test_state_is_per_machine():
 # ---- golden cases ---------------------------------------------------------------------------
 
 def _cases():
-    registered = {t.ext_id for t in ExtensionRegistry.standard().tables()}
-    out = []
-    for case in sorted((GOLDEN / "ext_learning").iterdir()):
-        text = (case / "program.ternsig").read_text()
-        needs = {n for n, e in (("ternary.", 0x0002), ("tensor.", 0x0001)) if n in text and e not in registered}
-        marks = [pytest.mark.skip(reason=f"needs {sorted(needs)} handlers")] if needs else []
-        out.append(pytest.param(case, id=case.name, marks=marks))
-    return out
+    return [pytest.param(case, id=case.name) for case in sorted((GOLDEN / "ext_learning").iterdir())]
 
 
 @pytest.mark.parametrize("case", _cases())

@@ -44,13 +44,8 @@ def hv(it, i):
 
 # ---- golden ----------------------------------------------------------------------------------------
 
-NEEDS_TERNARY = ("ext_tensor_attn_shapes", "ext_tensor_nn", "ext_tensor_reduce")
-
-
 @pytest.mark.parametrize("case", cases("ext_tensor", "ext_tensor"), ids=lambda p: p.name)
 def test_golden_tensor(case: Path, monkeypatch) -> None:
-    if case.name.startswith(NEEDS_TERNARY):
-        pytest.importorskip("ternsig.extensions.ternary")    # embed_lookup builds the inputs
     assert_golden(case, monkeypatch)
 
 

@@ -118,8 +118,6 @@ def hot(it: Interpreter, i: int) -> list[int]:
 @pytest.mark.parametrize("case", cases("core", "core_elementwise", "core_activations", "core_control_flow",
                                        "core_infinite_loop", "core_shift_overflow"), ids=lambda p: p.name)
 def test_golden_core(case: Path, monkeypatch) -> None:
-    if case.name.startswith("core_shift_overflow"):
-        pytest.importorskip("ternsig.extensions.ternary")    # also uses ternary.dequantize
     assert_golden(case, monkeypatch)
 
 

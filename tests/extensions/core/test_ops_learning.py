@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.paths import CORPUS
-from ternsig.extensions.core import CORE
 from ternsig.isa.encoding import Instruction as I
 from ternsig.program import Program, RegisterDef
 from ternsig.vm.interpreter import Interpreter
@@ -326,8 +325,6 @@ def run_golden(case: Path) -> tuple[dict, dict]:
     return json.loads((case / "expected.json").read_text()), got
 
 
-@pytest.mark.skipif(CORE.by_mnemonic["ternary_matmul"].handler is None,
-                    reason="the core ternary_matmul handler has not landed yet")
 @pytest.mark.parametrize("case", _golden("core", "core_learning__"), ids=lambda p: p.name)
 def test_golden_core_learning(case):
     from ternsig.conformance.compare import first_diff
