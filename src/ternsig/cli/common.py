@@ -53,8 +53,8 @@ def apply_weights(interp: Any, path: Path) -> None:
         spec = json.loads(path.read_bytes())
     except OSError as exc:
         raise TernsigError(f"{path}: cannot read weights: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise TernsigError(f"{path}: weights file is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:      # RecursionError: nested too deeply
+        raise TernsigError(f"{path}: weights file is not valid JSON: {str(exc)[:200]}") from None
     apply_cold(interp.m, spec, str(path))
 
 

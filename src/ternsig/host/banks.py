@@ -31,6 +31,12 @@ EDGE_TYPES = {0: "IsA", 1: "HasA", 2: "PartOf", 3: "RelatedTo", 4: "SimilarTo", 
 TEMP_WEIGHT = (10, 50, 200, 1000)
 MAGIC = b"TBNK"
 VERSION = 1
+#: a bank holds at most this many values (entries x width), as a register does
+#: (vm.state.MAX_REGISTER_ELEMENTS): checked before anything is allocated, for banks configured
+#: in .config and banks read from files alike
+MAX_BANK_CELLS = 1 << 22
+#: edges one entry may keep, whatever a file says
+MAX_BANK_EDGES = 1024
 
 
 @dataclass
@@ -76,6 +82,10 @@ class Bank:
         if width < 1 or max_entries < 1 or max_edges < 0:
             raise HostError(f"bank {name!r}: width and max_entries must be at least 1 "
                             f"(got width {width}, max_entries {max_entries}, max_edges {max_edges})")
+        if width * max_entries > MAX_BANK_CELLS or max_edges > MAX_BANK_EDGES:
+            raise HostError(f"bank {name!r}: memory limit: {max_entries:,} entries of width {width:,} "
+                            f"(and {max_edges} edges each) is over the limit of {MAX_BANK_CELLS:,} values "
+                            f"({MAX_BANK_EDGES} edges)")
         self.name, self.width, self.max_entries, self.max_edges = name, width, max_entries, max_edges
         self._n = 0
         self._vec = np.zeros((0, width), np.int32)
@@ -313,8 +323,19 @@ class Bank:
             raise FormatError("checksum mismatch", 14)
         try:
             d = json.loads(body)
-            b = cls(str(d["name"]), int(d["width"]), int(d["max_entries"]))
-            b.seq = int(d["seq"])
+            if not isinstance(d, dict):
+                raise ValueError("the body is not an object")
+            for k in ("width", "max_entries", "seq"):
+                if type(d[k]) is not int or not 0 <= d[k] < 1 << 63:
+                    raise ValueError(f"{k} must be a non-negative 64-bit integer, got {str(d[k])[:40]}")
+            if not isinstance(d["name"], str):
+                raise ValueError("name must be a string")
+            b = cls(d["name"], d["width"], d["max_entries"])
+            b.seq = d["seq"]
+            if not isinstance(d["ids"], list) or not isinstance(d["vectors"], list) or not isinstance(d["meta"], list):
+                raise ValueError("ids, vectors and meta must be lists")
+            if len(d["ids"]) > b.max_entries:
+                raise ValueError(f"{len(d['ids'])} entries, more than its max_entries {b.max_entries}")
             ids = np.asarray(d["ids"], np.int64).reshape(-1)
             vectors = np.asarray(d["vectors"], np.int64).reshape(len(ids), b.width)
             meta = d["meta"]
@@ -326,6 +347,8 @@ class Bank:
                     for c, k in zip([c for c, _, _ in _COLUMNS], "tcanf")}
             if len(ids) and (cols["temperature"].min() < 0 or cols["temperature"].max() > 3):
                 raise ValueError("temperature outside 0..3")
+            if any(len(m["e"]) > b.max_edges for m in meta):
+                raise ValueError(f"an entry has more than {b.max_edges} edges")
             edges = [[Edge(*(int(x) for x in e)) for e in m["e"]] for m in meta]
         except (ValueError, KeyError, TypeError, OverflowError, HostError, RecursionError, AttributeError,
                 IndexError, MemoryError) as exc:

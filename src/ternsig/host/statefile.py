@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -98,7 +99,7 @@ def unpack(data: bytes, what: str = "state file") -> Any:
                     or type(off) is not int or type(n) is not int or off < 0 or n < 0 or off + n > len(area):
                 raise ValueError("bad descriptor")
             dt = np.dtype(dtype).newbyteorder("<")
-            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            count = math.prod(shape)          # exact: a NumPy product would wrap at 2**63
             if count * dt.itemsize != n:
                 raise ValueError(f"shape {shape} of {dtype} is not {n} bytes")
         except (ValueError, TypeError) as exc:

@@ -461,8 +461,8 @@ class Journal:
             if doc.get("format") != "ternsig-journal" or doc.get("version") != 1:
                 raise ValueError("unknown format or version")
             return doc
-        except (ValueError, UnicodeDecodeError, AttributeError) as exc:
-            raise FormatError(f"journal payload is not valid: {exc}", nl + 1) from None
+        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError) as exc:
+            raise FormatError(f"journal payload is not valid: {str(exc)[:200]}", nl + 1) from None
 
     def _load(self) -> None:
         if self.path is None:
@@ -477,8 +477,9 @@ class Journal:
             self.last_coherence = doc["last_coherence"]
             self.capacity = {str(k): int(v) for k, v in doc["capacity"].items()}
             self.entries = [JournalEntry.from_json(e) for e in doc["entries"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FormatError(f"journal payload is not valid: {exc}", len(MAGIC) + 65) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+            raise FormatError(f"journal payload is not valid: {type(exc).__name__}: {str(exc)[:200]}",
+                              len(MAGIC) + 65) from None
 
 
 def _same(a: tuple, b: tuple) -> bool:
