@@ -17,6 +17,9 @@ import pytest
 
 from ternsig.extensions import STANDARD_IDS
 from ternsig.host.brain import Brain
+from ternsig.host.config import ROLES
+from ternsig.registry import ExtensionRegistry
+from ternsig.safety.policy import ROLE_LAYERS
 from ternsig.isa.encoding import BANK_HOT, make_reg
 
 EXT_IDS = STANDARD_IDS   # names and ids come from the extension tables
@@ -38,14 +41,26 @@ def firmware(program: str, registers: str = "", *, role: Optional[str] = None) -
     return "\n".join(out)
 
 
+def role_for(qualified: str) -> str:
+    """The first region role (in the policy's order, runtime before test) whose layers include
+    the instruction's: the role a test region needs to run it — derived from the tables."""
+    spec = ExtensionRegistry.standard().resolve(qualified) if "." in qualified else \
+        ExtensionRegistry.standard().core().lookup(qualified)
+    if spec is None:
+        raise KeyError(qualified)
+    order = sorted(ROLES, key=lambda r: (r == "test", len(ROLE_LAYERS[r])))
+    return next(r for r in order if spec.layer in ROLE_LAYERS[r])
+
+
 def brain_dir(root: Path, regions: dict[str, RegionSpec], *, config: str = "", boot_program: str = "halt",
               boot_registers: str = "", files: Optional[dict[str, str]] = None) -> Path:
     """Write ``root/brain`` with ``boot.ternsig`` and one firmware file per region.
 
     ``regions`` maps a region name to its firmware text, to ``(firmware, options)`` where options
     is the rest of the ``region`` line (``role=test input=@env budget=500``), or to a dict with
-    keys ``src`` and ``opts``. The default role is ``test`` (every layer allowed) so a firmware can
-    mix boot, runtime and learning instructions; pass ``role=...`` in options to change it.
+    keys ``src`` and ``opts``. The default role is ``runtime``, as in a real brain; a test that needs
+    more privilege says so with ``role=...`` in the options (``role_for(mnemonic)`` gives the
+    least-privileged role allowed to use an instruction; ``test`` allows every layer).
     """
     d = root / "brain"
     d.mkdir(parents=True, exist_ok=True)
@@ -58,7 +73,7 @@ def brain_dir(root: Path, regions: dict[str, RegionSpec], *, config: str = "", b
         else:
             src, opts = spec["src"], spec.get("opts", "")
         if "role=" not in opts:
-            opts = (opts + " role=test").strip()
+            opts = (opts + " role=runtime").strip()
         (d / f"{name}.ternsig").write_text(src)
         lines.append(f"region {name} firmware={name}.ternsig {opts}")
     for fname, text in (files or {}).items():

@@ -14,7 +14,8 @@ from ternsig.extensions.pool import TABLE as POOL
 from ternsig.host.brain import Brain
 from ternsig.isa.encoding import BANK_COLD, BANK_HOT, make_reg
 
-from tests.host.conftest import assert_clean, assert_trapped, firmware, hot, make_brain, reopen, set_hot
+from tests.host.conftest import (assert_clean, assert_trapped, firmware, hot, make_brain, reopen, role_for,
+                                 set_hot)
 
 OK = firmware("lifecycle.tick_read H0\nstore_output H0\nhalt")
 EXAMPLE = EXAMPLES / "brain"
@@ -32,7 +33,7 @@ def test_every_pool_opcode_is_listed():
 @pytest.mark.parametrize("mnemonic", sorted(POOL_OPS))
 def test_pool_ops_are_fulfilled_and_the_brain_runs_on(root, mnemonic):
     prog = f"set H0, 1\npool.{mnemonic} {POOL_OPS[mnemonic]}".rstrip(" ,") + "\nhalt"
-    b = make_brain(root, {"pool": firmware(prog), "ok": OK})
+    b = make_brain(root, {"pool": (firmware(prog), f"role={role_for('pool.' + mnemonic)}"), "ok": OK})
     b.tick()
     b.tick()
     if mnemonic == "pool_load":          # nothing saved yet: a clear trap, every tick, never wedged
@@ -54,7 +55,8 @@ def test_alloc_dynamic_hands_out_free_registers_and_free_returns_them(root):
         arch.free_dynamic H62
         halt
     """
-    b = make_brain(root, {"r": firmware(prog, "H0: i32[1]\nH1: i32[1]\nH2: i32[1]\nH63: i32[1]")})
+    b = make_brain(root, {"r": (firmware(prog, "H0: i32[1]\nH1: i32[1]\nH2: i32[1]\nH63: i32[1]"),
+                                f"role={role_for('arch.alloc_dynamic')}")})
     b.tick()
     assert_clean(b)
     m = b.region("r").machine
@@ -67,7 +69,8 @@ def test_alloc_dynamic_hands_out_free_registers_and_free_returns_them(root):
 
 
 def test_dynamic_registers_are_bounded_by_the_regions_pool(root):
-    b = make_brain(root, {"r": firmware("loop 9\narch.alloc_dynamic H0, 0, 0, 1\nend_loop\nhalt"), "ok": OK})
+    b = make_brain(root, {"r": (firmware("loop 9\narch.alloc_dynamic H0, 0, 0, 1\nend_loop\nhalt"),
+                                f"role={role_for('arch.alloc_dynamic')}"), "ok": OK})
     b.tick()
     assert_trapped(b, "r", "AllocRegister", "already holds 8")
     assert len(b.region("r").dyn_allocated) == 8
@@ -77,7 +80,7 @@ def test_dynamic_registers_are_bounded_by_the_regions_pool(root):
 @pytest.mark.parametrize("prog,what", [("arch.alloc_dynamic H0, 4, 0, 1", "bank 4 out of range"),
                                        ("arch.free_dynamic H5", "was not allocated dynamically")])
 def test_dynamic_register_misuse_traps(root, prog, what):
-    b = make_brain(root, {"r": firmware(prog + "\nhalt", "H5: i32[1]")})
+    b = make_brain(root, {"r": (firmware(prog + "\nhalt", "H5: i32[1]"), f"role={role_for('arch.alloc_dynamic')}")})
     b.tick()
     assert_trapped(b, "r", "pc 0", what)
 
@@ -104,7 +107,8 @@ BAD = [
 @pytest.mark.parametrize("ins,op,what", BAD)
 def test_bad_domainop_input_traps_and_nothing_persisted_is_corrupted(root, ins, op, what):
     keeper = firmware("lifecycle.save_thermo C0\nhalt", 'C0: ternary[2, 2] key="keeper.w"')
-    b = make_brain(root, {"keeper": keeper, "bad": firmware(f"{ins}\nhalt"), "ok": OK})
+    b = make_brain(root, {"keeper": (keeper, "role=test"),
+                          "bad": (firmware(f"{ins}\nhalt"), f"role={role_for(ins.split()[0])}"), "ok": OK})
     c = b.region("keeper").machine.cold[0]
     c.pol[:], c.mag[:] = [1, -1, 0, 1], [9, 8, 0, 7]
     c.touch()

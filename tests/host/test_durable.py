@@ -85,17 +85,18 @@ def test_keep_bounds_the_checkpoints_on_disk(root):
 
 
 def test_a_grown_register_is_restored_with_its_shape(root):
-    grower = firmware("grow_neuron C0, 1, 0\nlifecycle.save_thermo C0\nhalt", 'C0: ternary[2, 2] key="r.w"')
-    brain_dir(root, {"r": grower}, config="checkpoint every=1")
+    # an evolutionary region may grow C0 up to twice its first size (the journal's layer-2 bound)
+    grower = firmware("grow_neuron C0, 1, 0\nlifecycle.save_thermo C0\nhalt", 'C0: ternary[4, 2] key="r.w"')
+    brain_dir(root, {"r": (grower, "role=evolutionary")}, config="checkpoint every=1")
     b = open_brain(root)
     b.tick()
     b.tick()
-    assert b.region("r").machine.cold[0].shape == (4, 2)
+    assert b.region("r").machine.cold[0].shape == (6, 2)
     b.save()
-    b2 = open_brain(root)                               # the thermogram holds 8 weights, C0 declares 4
-    assert b2.region("r").machine.cold[0].shape == (4, 2) and b2.dropped == []
+    b2 = open_brain(root)                               # the thermogram holds 12 weights, C0 declares 8
+    assert b2.region("r").machine.cold[0].shape == (6, 2) and b2.dropped == []
     b2.tick()
-    assert b2.region("r").machine.cold[0].shape == (5, 2) and b2.region("r").traps == 0
+    assert b2.region("r").machine.cold[0].shape == (7, 2) and b2.region("r").traps == 0
 
 
 def test_after_a_firmware_edit_the_brain_starts_and_reports_what_it_dropped(root):
@@ -121,7 +122,7 @@ def test_after_a_firmware_edit_the_brain_starts_and_reports_what_it_dropped(root
 
 def test_dynamic_registers_come_back_with_their_shapes_and_contents(root):
     prog = "arch.alloc_dynamic H0, 0, 0, 3\narch.alloc_dynamic H1, 1, 0, 6\nhalt"
-    brain_dir(root, {"r": firmware(prog, "H0: i32[1]\nH1: i32[1]")})
+    brain_dir(root, {"r": (firmware(prog, "H0: i32[1]\nH1: i32[1]"), "role=test")})   # boot-layer ops
     b = open_brain(root)
     b.tick()
     m = b.region("r").machine

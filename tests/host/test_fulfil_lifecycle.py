@@ -25,8 +25,10 @@ def test_every_lifecycle_opcode_is_covered_here():
     assert {s.mnemonic for s in TABLE.specs} == COVERED
 
 
-def one(root, program, registers="H0: i32[1]", **kw):
-    return make_brain(root, {"r": firmware(program, registers)}, **kw)
+def one(root, program, registers="H0: i32[1]", role="test", **kw):
+    """One region running ``program``. Most lifecycle instructions are boot-layer ones, which only
+    the boot program or a ``test`` region may use, so these regions are test regions."""
+    return make_brain(root, {"r": (firmware(program, registers), f"role={role}")}, **kw)
 
 
 def set_weights(b, region, idx, values):
@@ -95,7 +97,7 @@ def test_log_event_records_region_kind_and_data(root):
 
 
 def test_halt_region_stops_the_target_from_the_next_tick(root):
-    b = make_brain(root, {"ctl": firmware("lifecycle.halt_region 1\nhalt"),
+    b = make_brain(root, {"ctl": (firmware("lifecycle.halt_region 1\nhalt"), "role=test"),
                           "victim": firmware("lifecycle.tick_read H0\nstore_output H0\nhalt")})
     b.tick()
     assert b.region("victim").halted

@@ -65,7 +65,7 @@ def test_chem_inject_adds_an_element_signed_or_not(root):
 @pytest.mark.parametrize("op", ["neuro.chem_set H0, 0", "neuro.chem_inject H0, 0"])
 def test_chemical_authority_only_regulation_may_write(root, op):
     # role=test passes the layer policy, so the host's own check is what refuses it
-    b = make_brain(root, {"r": firmware(f"set H0, 250\n{op}\nhalt"),
+    b = make_brain(root, {"r": (firmware(f"set H0, 250\n{op}\nhalt"), "role=test"),
                           "other": firmware("neuro.chem_read H0, 0\nhalt")})
     b.tick()
     msg = assert_trapped(b, "r", "only the regulation region may write chemicals")
@@ -263,7 +263,8 @@ SNN = ["snn_set_axes H0", "snn_step_axes H0", "snn_read_activation H0", "snn_rea
 @pytest.mark.parametrize("ins", SNN)
 def test_snn_ops_are_fulfilled_and_the_brain_runs_on(root, ins):
     b = make_brain(root, {"first": firmware("lifecycle.tick_read H0\nhalt"),
-                          "snn": firmware(f"set H0, 1\nneuro.{ins}\nhalt", "H0: i32[1]\nH1: i32[1]"),
+                          "snn": (firmware(f"set H0, 1\nneuro.{ins}\nhalt", "H0: i32[1]\nH1: i32[1]"),
+                                  "role=evolutionary"),
                           "after": firmware("lifecycle.tick_read H0\nstore_output H0\nhalt")})
     b.tick()
     b.tick()
