@@ -22,6 +22,7 @@ from ternsig.host.brain import Brain
 B = 20_000
 REGS = "\n".join(f"    H{i}: i32[1]" for i in range(10))
 EXT = {"orchestration": 7, "neuro": 5, "ipc": 9, "learning": 4, "tensor": 1, "ternary": 2}
+# (also used for fw() sources assembled directly, without a brain)
 
 
 def fw(program: str, regs: str = REGS) -> str:
@@ -81,6 +82,7 @@ def heavy_work(root: Path) -> list[tuple[str, int, int, float, str]]:
         "tensor.attn 2048x2048": (fw("tensor.attn H0, H1, H2, H3\nhalt", sq), ""),
         "1,000 embed_lookup 2048x1024": (fw("loop 1000\nternary.embed_lookup H2, C0, H1\nend_loop\nhalt", emb), ""),
         "1,000 adds on 4M": (fw("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", "    H0: i32[4194304]"), ""),
+        "1,000 adds on 256K": (fw("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", "    H0: i32[262144]"), ""),
     }
     out = []
     for i, (name, (src, _)) in enumerate(cases.items()):
@@ -92,6 +94,39 @@ def heavy_work(root: Path) -> list[tuple[str, int, int, float, str]]:
         work = r.interp.work_left
         spent = B * WORK_PER_INSTRUCTION - work if work >= 0 else -1
         out.append((name, r.executed, spent, cpu, r.last_trap or "no trap"))
+    return out
+
+
+UNIT_CASES = {
+    "add 4M": ("    H0: i32[4194304]\n    H1: i32[4194304]", "add H1, H0, H1"),
+    "tensor.attn 512x64": ("    H0: i32[512, 64]\n    H1: i32[512, 64]\n    H2: i32[512, 64]", "tensor.attn H0, H1, H2, H3"),
+    "softmax 1M": ("    H0: i32[1048576]", "softmax H1, H0"),
+    "embed_lookup 2048 of 1024x1024": ("    C0: ternary[1024, 1024]\n    H1: i32[2048]", "ternary.embed_lookup H2, C0, H1"),
+    "ternary_matmul 2048x2048": ("    C0: ternary[2048, 2048]\n    H1: i32[2048]", "ternary_matmul H2, C0, H1"),
+}
+
+
+def unit_costs() -> list[tuple[str, str, int, float]]:
+    """CPU per work unit of single heavy instructions (best of 3), per tier: what a unit buys."""
+    from ternsig.asm import assemble
+    from ternsig.vm.compiled import numba_available, warm
+    from ternsig.vm.interpreter import Interpreter
+
+    tiers = ["interp"] + (["compiled"] if numba_available() else [])
+    if "compiled" in tiers:
+        warm.wait()
+    out = []
+    for name, (regs, ins) in UNIT_CASES.items():
+        src = fw(f"{ins}\nhalt", regs)
+        for tier in tiers:
+            best, units = 1e9, 0
+            for _ in range(3):
+                it = Interpreter(assemble(src), tier=tier)
+                t0 = time.process_time()
+                it.run(work=10**13)
+                best = min(best, time.process_time() - t0)
+                units = 10**13 - it.work_left
+            out.append((name, tier, units, best))
     return out
 
 
@@ -127,6 +162,30 @@ def hostile_names(root: Path) -> tuple[int, int]:
     return refused, written
 
 
+def hostile_model_paths(root: Path) -> tuple[int, int]:
+    """Model slots naming files outside the brain ('..', absolute, a symlink that appears later):
+    how many are refused, and how many outside files were read (as a model that ran)."""
+    caller = fw("orchestration.model_load H9, 0\norchestration.model_exec H1, 0\nhalt")
+    model = fw("set H0, 5\nstore_output H0\nhalt", "    H0: i32[1]")
+    (root / "outside.ternsig").parent.mkdir(parents=True, exist_ok=True)
+    (root / "outside.ternsig").write_text(model)
+    refused = ran = 0
+    for i, name in enumerate(["../../outside.ternsig", str(root / "outside.ternsig"), "link.ternsig"]):
+        try:
+            b = brain(root / f"mp{i}", {"a": (caller, "")}, f"model a 0={name}",
+                      {"m.ternsig": model} if name == "link.ternsig" else {})
+            if name == "link.ternsig":
+                (root / f"mp{i}" / "brain" / "link.ternsig").symlink_to(root / "outside.ternsig")
+            b.tick()
+            if b.regions[0].last_trap and "outside" in b.regions[0].last_trap:
+                refused += 1
+            elif b.regions[0].machine.hot[1] is not None and b.regions[0].machine.hot[1].data.tolist() == [5]:
+                ran += 1
+        except TernsigError:
+            refused += 1
+    return refused, ran
+
+
 def policy_escapes(root: Path) -> int:
     """A runtime model rewritten to use a learning instruction, then reloaded: does it run?"""
     model_ok = fw("load_input H0\nstore_output H0\nhalt")
@@ -152,11 +211,16 @@ def main() -> None:
         print(f"heavy instructions, same budget ({B * WORK_PER_INSTRUCTION:,} work units = B x {WORK_PER_INSTRUCTION})")
         for name, executed, spent, cpu, trap in heavy_work(root):
             print(f"  {name:<26} {executed:>6,} instructions {spent:>14,} units {cpu * 1e3:8.1f} ms CPU  {trap[-70:]}")
+        print("CPU per work unit (one instruction, best of 3)")
+        for name, tier, units, cpu in unit_costs():
+            print(f"  {name:<32} {tier:<9} {units:>12,} units {cpu * 1e3:8.1f} ms  {cpu / units * 1e9:6.2f} ns/unit")
         print("abusive firmware: peak traced memory and outcome")
         for name, peak, trap in memory(root):
             print(f"  {name:<24} {peak / 2**20:8.2f} MiB  {trap[:90]}")
         refused, written = hostile_names(root)
         print(f"hostile bank names: {refused} of 5 refused, {written} files written outside (goal 0)")
+        refused, ran = hostile_model_paths(root)
+        print(f"hostile model paths: {refused} of 3 refused, {ran} outside files run as models (goal 0)")
         print(f"policy escapes through model reload: {policy_escapes(root)} (goal 0)")
 
 
