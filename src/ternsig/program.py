@@ -47,7 +47,7 @@ class Requirement:
     ext_id: int
 
 
-@dataclass
+@dataclass(repr=False)
 class Program:
     instructions: list[Instruction] = field(default_factory=list)
     registers: list[RegisterDef] = field(default_factory=list)
@@ -68,3 +68,24 @@ class Program:
 
     def __len__(self) -> int:
         return len(self.instructions)
+
+    # ---- display (the dataclass repr would print every instruction) ------------------------------
+    def _register_lines(self) -> list[str]:
+        return [f"{r.name}: {r.dtype}{list(r.shape)}" + (f' key="{r.key}"' if r.key else "")
+                + (" frozen" if r.frozen else "") for r in self.registers]
+
+    def __repr__(self) -> str:
+        head = f"{self.name or '<unnamed>'}" + (f" ({self.role})" if self.role else "")
+        regs = ", ".join(self._register_lines())
+        exts = ", ".join(r.name for r in self.requires)
+        return (f"<Program {head}: {len(self.instructions)} instructions"
+                + (f", requires {exts}" if exts else "") + (f"; registers {regs}" if regs else "") + ">")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = html.escape(f"{self.name or '<unnamed>'}" + (f" — role {self.role}" if self.role else ""))
+        rows = "".join(f"<tr><td><code>{html.escape(line)}</code></td></tr>" for line in self._register_lines())
+        exts = html.escape(", ".join(f"{r.name} 0x{r.ext_id:04X}" for r in self.requires) or "core only")
+        return (f"<div><b>Program {head}</b><br>{len(self.instructions)} instructions; extensions: {exts}"
+                f"<table>{rows}</table></div>")

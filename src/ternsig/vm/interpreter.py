@@ -18,6 +18,7 @@ from ..program import Program
 from ..registry import ExtensionRegistry
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
 from .compiled.warm import ready as _ready
+from .access import MachineAccess
 from .state import Machine
 
 
@@ -31,12 +32,13 @@ def _fault(message: str) -> Callable[[], Any]:
     return bound
 
 
-class Interpreter:
+class Interpreter(MachineAccess):
     """Runs one program on one machine.
 
     ``registry`` holds the extensions this interpreter may dispatch to (default: all standard
     extensions). An instruction of an unregistered extension fails when executed with the
-    reference's message ("Unknown extension: 0x%04X").
+    reference's message ("Unknown extension: 0x%04X"). Arrays in and out, registers, weights and
+    chemicals by name, ``save``/``load``: see :class:`~ternsig.vm.access.MachineAccess`.
     """
 
     def __init__(self, program: Optional[Program] = None, registry: Optional[ExtensionRegistry] = None,
