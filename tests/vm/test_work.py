@@ -104,3 +104,23 @@ def test_both_tiers_charge_the_same_units_and_trap_at_the_same_pc(ops, work, loo
         out.append((res.status, res.kind, res.pc, res.message, it.work_left, it.steps,
                     [None if h is None else h.data.tolist() for h in it.m.hot[:4]]))
     assert out[0] == out[1]
+
+
+def test_chl_correlations_are_charged_and_bounded():
+    """Before: chl_free_record of two 64K registers asked NumPy for a 32 GiB outer product."""
+    src = """.requires
+    learning 0x0004
+.registers
+    H0: i32[65536]
+    H1: i32[65536]
+.program
+    learning.chl_free_start
+    learning.chl_free_record H0, H1
+    halt
+"""
+    it = interp(src, "interp")
+    res = it.run(work=10**8)
+    assert res.kind == "work" and res.pc == 1 and "learning.chl_free_record needs 4,295,098,368 units" in res.message
+    it = interp(src, "interp")
+    res = it.run()                                  # no work budget: the memory limit still holds
+    assert res.kind == "memory" and "CHL: memory limit" in res.message

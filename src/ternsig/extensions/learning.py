@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..errors import ExecFault
+from ..errors import ExecFault, LimitFault
 from ..vm.domainops import make
 from ..intmath import I32_MAX, I32_MIN, sat_i32, sat_i32_arr, tdiv, tdiv_arr, wrap_i32
 from ..isa.spec import ExtensionTable, Layer
@@ -136,10 +136,19 @@ def chl_clamp_start(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st.clamp_corr = [None] * NREGS
 
 
+#: correlation values one CHL phase may hold over all its tables (like a register's limit): the
+#: reference allocates an outer product of any two registers and aborts when memory runs out
+MAX_CHL_CELLS = 1 << 22
+
+
 def _record(m: Machine, a: int, b: int, table: list[Optional[np.ndarray]]) -> None:
     vis_idx, hid_idx = a & 0x3F, b & 0x3F
     vis = _hot(m, vis_idx).astype(np.int64)
     hid = _hot(m, hid_idx).astype(np.int64)
+    cells = len(vis) * len(hid) + sum(len(t) for i, t in enumerate(table) if t is not None and i != vis_idx)
+    if cells > MAX_CHL_CELLS:
+        raise LimitFault(f"CHL: memory limit: a {len(vis)}x{len(hid)} correlation would bring this phase's "
+                         f"correlations to {cells:,} values (limit {MAX_CHL_CELLS:,})")
     outer = np.multiply.outer(vis, hid).ravel()     # |v·h| < 2^62: exact in i64
     entry = table[vis_idx]
     if entry is None or len(entry) != len(outer):
@@ -148,7 +157,7 @@ def _record(m: Machine, a: int, b: int, table: list[Optional[np.ndarray]]) -> No
 
 
 @TABLE.op(0x0006, "chl_free_record", "reg@A reg@B", L,
-          "CHL: free correlations[A] += outer(visible A, hidden B) (free phase only).")
+          "CHL: free correlations[A] += outer(visible A, hidden B) (free phase only).", flags="cost=n(A)*n(B)")
 def chl_free_record(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st = _state(m)
     if st.phase is not ChlPhase.FREE:
@@ -157,7 +166,8 @@ def chl_free_record(m: Machine, a: int, b: int, c: int, d: int) -> None:
 
 
 @TABLE.op(0x0008, "chl_clamp_record", "reg@A reg@B", L,
-          "CHL: clamped correlations[A] += outer(visible A, hidden B) (clamped phase only).")
+          "CHL: clamped correlations[A] += outer(visible A, hidden B) (clamped phase only).",
+          flags="cost=n(A)*n(B)")
 def chl_clamp_record(m: Machine, a: int, b: int, c: int, d: int) -> None:
     st = _state(m)
     if st.phase is not ChlPhase.CLAMPED:
