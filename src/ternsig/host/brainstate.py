@@ -239,7 +239,7 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
                 brain.models.load(r, int(slot))
             except TernsigError as exc:
                 dropped.append(f"{r.name}: model slot {slot}: {exc}")
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise _bad(what, f"malformed state: {exc!r}") from None
     for c in m.cold:
         if c is not None:
@@ -284,7 +284,7 @@ def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
 
     from .tensor_thermogram import TensorThermogram
     from ..thermo.format import load_bytes
-    from .ipc import Message
+    from .ipc import MAX_PENDING, Message
 
     if not isinstance(st, dict):
         raise _bad("kernel", "not a kernel state")
@@ -292,7 +292,7 @@ def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
         brain.substrate.restore_checkpoint_state(st["substrate"])
     except HostError as exc:
         dropped.append(f"substrate: {exc}")
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise _bad("kernel", f"malformed substrate state: {exc!r}") from None
     try:
         spiking = st.get("spiking", {})
@@ -314,6 +314,8 @@ def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
             except (ValueError, TypeError, KeyError) as exc:
                 dropped.append(f"task random state: {exc}")
         ipc, s = brain.ipc, st["ipc"]
+        if len(s["pending"]) > MAX_PENDING:
+            raise ValueError(f"{len(s['pending'])} pending messages, more than the send queue's {MAX_PENDING}")
         ipc._pending = [(int(rcv), Message(int(snd), int(seq), np.asarray(p, np.int32))) for rcv, snd, seq, p in s["pending"]]
         for rcv, snd, q in s["inboxes"]:
             ipc.inboxes[int(rcv)][int(snd)] = deque(np.asarray(p, np.int32) for p in q)
@@ -324,7 +326,7 @@ def restore_kernel(brain: Any, st: Any, dropped: list[str]) -> None:
         for a, v in s["cells"]:
             ipc.cells[int(a)] = int(v)
         ipc._seq, ipc.delivered, ipc.dropped = int(s["seq"]), int(s["delivered"]), int(s["dropped"])
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, HostError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, HostError) as exc:
         raise _bad("kernel", f"malformed state: {exc!r}") from None
 
 
