@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
 BRAIN_COMMANDS: tuple[str, ...] = (
     "brain",        # brain run
     "durability",   # brain inspect, brain rollback
+    "digest",       # brain digest
 )
 
 EPILOG = """\
