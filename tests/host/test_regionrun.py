@@ -165,3 +165,13 @@ def test_a_model_spends_the_callers_work(root):
     b = make_brain(root, {"r": (src, "budget=100")}, config="model r 0=m.ternsig", files={"m.ternsig": model})
     b.tick()
     assert_trapped(b, "r", "ModelExec", "work budget exhausted")
+
+
+def test_work_is_configurable_per_region_and_per_brain(root):
+    adds = firmware("loop 1000\nadd H0, H0, H0\nend_loop\nhalt", BIG)
+    b = make_brain(root / "r", {"a": (adds, "budget=20000 work=30000000")})
+    b.tick()
+    assert_trapped(b, "a", "add needs 12,582,912 units, 4,834,176 left")     # two adds fit, the third does not
+    b = make_brain(root / "b", {"a": (adds, "budget=20000")}, config="work 13000000")
+    b.tick()
+    assert_trapped(b, "a", "add needs 12,582,912 units, 417,088 left")

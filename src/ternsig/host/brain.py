@@ -135,7 +135,7 @@ class Brain:
                                         f"region {owner!r} (learned weights would overwrite each other)")
             interp = Interpreter(program, registry=self.registry)
             r = Region(i, decl.name, path, program, interp, decl.role, list(decl.inputs),
-                       budget=decl.budget or self.config.budget)
+                       budget=decl.budget or self.config.budget, work=decl.work or self.config.work)
             r.keys = dict(self.config.keys.get(decl.name, {}))
             for kid in r.keys:            # P[id] holds key id `id` (seed 004: the host pre-loads key ids)
                 if 0 <= kid < 64:

@@ -13,7 +13,8 @@ topology, one declaration a line::
         key learner 1=learner.w0
         model learner 0=helper.ternsig
         bank memory 0=episodic
-        budget 100000
+        budget 100000                       ; instructions per region per tick
+        work 25600000                       ; optional: work units per region per tick (default budget x 256)
         lifecycle every=200 promote=16,64     ; optional: the temperature lifecycle (off by default)
         checkpoint every=0 seconds=1 keep=3   ; optional: when state is committed (this is the default)
 
@@ -42,6 +43,7 @@ class RegionDecl:
     target: Optional[str] = None
     budget: Optional[int] = None
     line: int = 0
+    work: Optional[int] = None            # work units per tick (isa/cost.py); None: the brain's default
 
 
 @dataclass
@@ -54,6 +56,8 @@ class BrainConfig:
     models: dict[str, dict[int, str]] = field(default_factory=dict)
     banks: dict[str, dict[int, str]] = field(default_factory=dict)
     budget: int = 100_000
+    #: work units per region per tick (None: budget x host.regionrun.WORK_PER_INSTRUCTION)
+    work: Optional[int] = None
     bank_width: int = 64
     #: temperature lifecycle: review learning regions' weights every N ticks (0 = off)
     lifecycle_every: int = 0
@@ -133,6 +137,8 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 cfg.task_line = lineno
             elif head == "budget" and rest:
                 cfg.budget = _int(rest[0], lineno, "budget", 1)
+            elif head == "work" and rest:
+                cfg.work = _int(rest[0], lineno, "work", 1)
             elif head == "lifecycle" and rest:
                 kv = _kv(rest, lineno, col)
                 cfg.lifecycle_every = _int(kv.get("every", "100"), lineno, "lifecycle every", 0)
@@ -169,7 +175,8 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 cfg.regions.append(RegionDecl(
                     name, kv["firmware"], role,
                     [s for s in kv.get("input", "").split(",") if s],
-                    kv.get("target"), _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None, lineno))
+                    kv.get("target"), _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None, lineno,
+                    _int(kv["work"], lineno, "work", 1) if "work" in kv else None))
             elif head in ("snn", "pool") and rest:
                 cfg.spiking.setdefault(rest[0], {})[head] = _kv(rest[1:], lineno, col)
             elif head in ("key", "model", "bank") and len(rest) >= 2:

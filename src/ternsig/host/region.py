@@ -29,6 +29,7 @@ class Region:
     #: regions whose previous-tick output feeds this region's input ("@env" = the environment)
     inputs: list[str] = field(default_factory=list)
     budget: int = 100_000                 # instructions per tick
+    work: Optional[int] = None            # work units per tick (None: budget x WORK_PER_INSTRUCTION)
     enabled: bool = True
     halted: bool = False                  # HALT_REGION: stays off until re-enabled
     #: key table: key id → thermogram key (LoadWeights / StoreWeights)

@@ -82,7 +82,7 @@ class RegionRunner:
 
     # ---- budgets --------------------------------------------------------------------------------
     def budget_for(self, r: "Region") -> Budget:
-        return Budget(r.budget, r.name, self.clock, self.deadline)
+        return Budget(r.budget, r.name, self.clock, self.deadline, getattr(r, "work", None))
 
     # ---- traps ----------------------------------------------------------------------------------
     def trap(self, r: "Region", message: str) -> None:
