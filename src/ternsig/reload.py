@@ -482,6 +482,10 @@ def brain_reloader(brain: Any, **kw: Any) -> HotReloader:
 
 # ---- the `ternsig watch DIR` dev loop ------------------------------------------------------------
 
+#: ticks between two status lines of ``ternsig watch`` on a brain
+STATUS_EVERY = 100
+
+
 def describe(ev: ReloadEvent, base: Optional[Path] = None) -> str:
     name = ev.path.name if base is None else os.path.relpath(ev.path, base)
     if ev.ok and ev.report is not None:
@@ -491,19 +495,22 @@ def describe(ev: ReloadEvent, base: Optional[Path] = None) -> str:
 
 def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]] = None,
               tick_interval: float = 0.01, debounce: float = DEFAULT_DEBOUNCE,
-              use_watchfiles: Optional[bool] = None, max_ticks: Optional[int] = None) -> int:
+              use_watchfiles: Optional[bool] = None, max_ticks: Optional[int] = None,
+              state_dir: Optional[Path] = None) -> int:
     """Run every ``*.ternsig`` in ``directory`` (or the brain, when it holds a ``boot.ternsig``
     with regions) and hot-reload edits until ``stop()`` is true, ``max_ticks`` ran or Ctrl-C.
 
     Each standalone program runs once per tick on its last input (zeros until one is given); a
-    changed output is printed. Returns a process exit status.
+    changed output is printed. A brain prints a status line every ``STATUS_EVERY`` ticks and keeps
+    its state in ``state_dir`` (default ``DIR/state``). Returns a process exit status: 0, 1 when
+    the brain cannot boot, 2 for a bad directory, 130 after Ctrl-C.
     """
     directory = Path(directory)
     if not directory.is_dir():
         out.write(f"ternsig watch: {directory}: not a directory\n")
         return 2
     if (directory / "boot.ternsig").exists():
-        return _watch_brain(directory, out, stop, tick_interval, debounce, use_watchfiles, max_ticks)
+        return _watch_brain(directory, out, stop, tick_interval, debounce, use_watchfiles, max_ticks, state_dir)
     paths = sorted(directory.rglob("*.ternsig"))
     if not paths:
         out.write(f"ternsig watch: no .ternsig files under {directory}\n")
@@ -524,6 +531,7 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
     reloader = HotReloader(targets, debounce=debounce, use_watchfiles=use_watchfiles,
                            report=lambda ev: (out.write(describe(ev, directory) + "\n"), out.flush()))
     ticks = 0
+    interrupted = False
     try:
         while not (stop and stop()) and (max_ticks is None or ticks < max_ticks):
             reloader.check()
@@ -541,17 +549,19 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
             ticks += 1
             time.sleep(tick_interval)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         reloader.close()
-    return 0
+    return 130 if interrupted else 0
 
 
-def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, use_watchfiles, max_ticks) -> int:
+def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, use_watchfiles, max_ticks,
+                 state_dir: Optional[Path] = None, status_every: int = STATUS_EVERY) -> int:
     from .host.brain import Brain
+    from .host.curve import status_line
 
     try:
-        brain = Brain(directory)
+        brain = Brain(directory, state_dir=state_dir)
         brain.boot()
     except TernsigError as exc:
         out.write(f"ternsig watch: {exc}\n")
@@ -559,26 +569,33 @@ def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, us
     reloader = brain_reloader(brain, debounce=debounce, use_watchfiles=use_watchfiles,
                               report=lambda ev: (out.write(describe(ev, directory) + "\n"), out.flush()))
     out.write(f"brain {brain.config.name if hasattr(brain.config, 'name') else directory.name}: "
-              f"{len(brain.regions)} regions, watching their firmware\n")
+              f"{len(brain.regions)} regions, watching their firmware; state in {brain.state_dir}; "
+              f"a status line every {status_every} ticks; Ctrl-C stops\n")
+    out.flush()
     ticks = 0
+    interrupted = False
+    res: dict[str, Any] = {}
     try:
         while not (stop and stop()) and (max_ticks is None or ticks < max_ticks):
             reloader.check()
             res = brain.tick()
             ticks += 1
-            if ticks % 100 == 0 and "accuracy" in res:
-                out.write(f"tick {res['tick']}: accuracy {res['accuracy']:.2f}\n")
+            if ticks % status_every == 0:       # what the running brain is doing, not only reloads
+                out.write(status_line(brain, res) + "\n")
                 out.flush()
             time.sleep(tick_interval)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         reloader.close()
         brain.save()                      # like `brain run`: learned state persists on exit
-        out.write(f"state saved under {brain.state_dir}\n")
-    return 0
+        if res:
+            out.write(status_line(brain, res) + "\n")
+        out.write(f"{'interrupted after' if interrupted else 'ran'} {ticks} ticks; "
+                  f"state saved under {brain.state_dir}\n")
+    return 130 if interrupted else 0
 
 
-def watch_main(directory: Any, out: TextIO) -> int:
+def watch_main(directory: Any, out: TextIO, state_dir: Optional[Path] = None) -> int:
     """Entry point for ``ternsig watch DIR`` (runs until Ctrl-C)."""
-    return run_watch(Path(directory), out)
+    return run_watch(Path(directory), out, state_dir=state_dir)

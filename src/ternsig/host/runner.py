@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ..errors import TernsigError
+from .curve import LearningCurve, progress_columns, window_of
 
 
 def _table(brain, res: dict[str, Any], rate: float):
@@ -19,7 +20,7 @@ def _table(brain, res: dict[str, Any], rate: float):
         t.add_row(r.name, r.role, f"{r.executed:,}", f"{r.yields:,}", str(r.traps), str(r.output.tolist()[:6]))
     chems = res["chemicals"]
     t.caption = (f"dopamine {chems[0]}  serotonin {chems[1]}  norepinephrine {chems[2]}  gaba {chems[3]}"
-                 + (f"   accuracy (last 200) {res['accuracy']:.1%}" if "accuracy" in res else ""))
+                 + (f"   accuracy (last {window_of(brain)} ticks) {res['accuracy']:.1%}" if "accuracy" in res else ""))
     return t
 
 
@@ -28,9 +29,11 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
               checkpoint_every: Optional[int] = None, checkpoint_seconds: Optional[float] = None,
               keep_checkpoints: Optional[int] = None, telemetry_max_bytes: Optional[int] = None,
               progress: bool = False, reload_options: Optional[dict[str, Any]] = None,
-              before_tick: Optional[Callable[[int], None]] = None) -> int:
+              before_tick: Optional[Callable[[int], None]] = None, plot: Optional[Path] = None) -> int:
     """Run ``ticks`` ticks. ``reload_options`` go to the reloader (``watch``); ``before_tick(i)``
-    runs before tick ``i`` (tests use it to edit files at a chosen tick, so nothing races)."""
+    runs before tick ``i`` (tests use it to edit files at a chosen tick, so nothing races);
+    ``plot``: write the learning curve there as a PNG. Returns 0, 1 when a region trapped during
+    the run, 130 when interrupted."""
     from .brain import Brain
     from .durable import policy_for
     from .telemetry import DEFAULT_MAX_BYTES, open_run_telemetry
@@ -79,36 +82,38 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
         start = brain.substrate.tick              # a restored brain resumes its tick count
         res: dict[str, Any] = {"tick": start, "chemicals": brain.substrate.chemicals[:4]}
         interrupted = False
-        curve: list[tuple[int, float]] = []
-        every_tick = max(1, ticks // 12)
-        early = {25, 50, 100}                 # the start of learning, before the first full window
+        curve = LearningCurve()
+        traps_before = {id(r): r.traps for r in brain.regions}    # counters survive restarts
+
+        def one_tick(i: int) -> None:
+            nonlocal res
+            if before_tick is not None:
+                before_tick(i)
+            if reloader is not None:
+                reloader.check()
+            res = brain.tick()
+            if "accuracy" in res:
+                curve.add(res["tick"], res["accuracy"], window_of(brain))
+
         try:
             if quiet:
                 for i in range(ticks):
-                    if before_tick is not None:
-                        before_tick(i)
-                    if reloader is not None:
-                        reloader.check()
-                    res = brain.tick()
-                    if "accuracy" in res and (res["tick"] % every_tick == 0 or res["tick"] in early):
-                        curve.append((res["tick"], res["accuracy"]))
+                    one_tick(i)
             else:
-                from rich.console import Console
+                from rich.console import Console, Group
                 from rich.live import Live
+                from rich.progress import Progress
 
                 console = Console(file=out)
+                bar = Progress(*progress_columns(), console=console)
+                job = bar.add_task("ticks", total=ticks)
                 with Live(console=console, refresh_per_second=8, transient=False) as live:
                     for i in range(ticks):
-                        if before_tick is not None:
-                            before_tick(i)
-                        if reloader is not None:
-                            reloader.check()
-                        res = brain.tick()
-                        if "accuracy" in res and (res["tick"] % every_tick == 0 or res["tick"] in early):
-                            curve.append((res["tick"], res["accuracy"]))
+                        one_tick(i)
                         if i % 25 == 0 or i == ticks - 1:
+                            bar.update(job, completed=i + 1)
                             rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
-                            live.update(_table(brain, res, rate))
+                            live.update(Group(_table(brain, res, rate), bar))
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -117,19 +122,27 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
             brain.save()
         dt = time.perf_counter() - t0
         done = res["tick"] - start
-        if curve:
-            print("\nlearning curve (accuracy over the previous 200 ticks):", file=out)
-            for tick, acc in curve:
-                print(f"  tick {tick:>6}  {acc:6.1%}  {'#' * round(acc * 40)}", file=out)
+        if len(curve):
+            print("\n" + curve.text(), file=out)
         msg = f"{'interrupted after' if interrupted else 'ran'} {done} ticks in {dt:.2f} s ({done / max(dt, 1e-9):,.0f} ticks/s)" \
             + (f", ticks {start} → {res['tick']}" if start else "")
         if "accuracy" in res:
-            msg += f"; accuracy over the last 200 ticks: {res['accuracy']:.1%}"
+            msg += f"; accuracy over the last {window_of(brain)} ticks: {res['accuracy']:.1%}"
         print(msg, file=out)
         last = brain.durability.last_id
         print(f"state saved under {state_dir} (checkpoint {last}); telemetry in {tele_path}", file=out)
-        traps = [(r.name, r.traps, r.last_trap) for r in brain.regions if r.traps]
+        if plot is not None:
+            if len(curve):
+                title = f"brain {brain.config.name}: ticks {start + 1}–{res['tick']}" \
+                    + (" (interrupted)" if interrupted else "")
+                print(f"learning curve plotted to {curve.plot(plot, title)}", file=out)
+            else:
+                print(f"no learning curve to plot to {plot}: the brain has no task", file=out)
+        traps = [(r.name, r.traps - traps_before.get(id(r), 0), r.last_trap) for r in brain.regions
+                 if r.traps > traps_before.get(id(r), 0)]
         for name, n, last in traps:
-            print(f"region {name}: {n} trap(s), last: {last}", file=out)
-    return 130 if interrupted else 0
+            print(f"region {name}: {n} trap(s) in this run, last: {last}", file=out)
+    if interrupted:
+        return 130
+    return 1 if traps else 0
 
