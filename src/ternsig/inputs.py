@@ -55,6 +55,8 @@ def _signals(weights: Any, n: int, what: str) -> tuple[np.ndarray, np.ndarray]:
         pairs = [v for v, p in zip(weights, is_pair) if p] if not is_pair.all() else weights
         if any(len(v) != 2 for v in pairs):
             raise UsageError(f"{what}: a raw signal is a [polarity, magnitude] pair")
+        if any(isinstance(x, (list, dict)) for v in pairs for x in v):     # [[], []] would flatten to nothing
+            raise UsageError(f"{what}: a raw signal is a [polarity, magnitude] pair of integers")
         flat = int_array([x for v in pairs for x in v], what).reshape(-1, 2)
         if (flat[:, 0] < -128).any() or (flat[:, 0] > 127).any() or (flat[:, 1] < 0).any() or (flat[:, 1] > 255).any():
             raise UsageError(f"{what}: signal pair out of range (polarity i8, magnitude u8)")

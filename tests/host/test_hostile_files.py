@@ -234,3 +234,16 @@ def test_deeply_nested_weights_json_is_a_project_error(tmp_path):
     p.write_text(DEEP)
     with pytest.raises(TernsigError):
         apply_weights(_weights_interp(), p)
+
+
+def test_a_weight_pair_of_lists_is_a_usage_error():
+    # found by test_weights_json_errors_are_project_errors: [[], []] flattened to no values
+    import numpy as np
+
+    from ternsig.errors import UsageError
+    from ternsig.inputs import _signals
+
+    with pytest.raises(UsageError, match="pair of integers"):
+        _signals([[[], []], 1], 2, "weights")
+    assert [a.tolist() for a in _signals([[1, 5], -3], 2, "weights")] == [[1, -1], [5, 3]]
+    assert np.asarray(_signals([[-1, 0]], 1, "w")[0]).dtype == np.int8
