@@ -11,8 +11,8 @@ import pytest
 from ternsig.errors import IntegerRangeError, TernsigError, UsageError
 from ternsig.intmath import I32_MAX, I32_MIN, int_array
 from ternsig.isa.encoding import Instruction, decode_words
-from ternsig.learning import mastery as M
-from ternsig.learning import temperature as T
+from ternsig.plasticity import mastery as M
+from ternsig.plasticity import temperature as T
 from ternsig.signal import Signal
 from ternsig.thermo import Signals, Timestamp
 from ternsig.vm.interpreter import Interpreter

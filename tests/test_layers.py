@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, int]] = [
     # 3 machine state and what the machine hands to the host (StepResult, DomainOp)
     ("ternsig.vm.state", 3), ("ternsig.vm.results", 3), ("ternsig.vm.domainops", 3),
     # 4 exact kernels and learning rules over machine state
-    ("ternsig.kernels", 4), ("ternsig.learning", 4),
+    ("ternsig.kernels", 4), ("ternsig.plasticity", 4),
     # 5 the instruction tables with their handlers (core = extension 0), 6 the registry of them
     ("ternsig.extensions", 5), ("ternsig.registry", 6),
     # 7 the interpreter: binds a program's instructions through the registry

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, TextIO, Union
 
 from .errors import TernsigError
-from .isa.encoding import BANK_COLD, BANK_HOT, reg_bank, reg_index, reg_name
+from .isa.encoding import COLD_REGS, HOT_REGS, reg_file, reg_index, reg_name
 from .loader import read_source
 from .program import Program
 from .vm.interpreter import Interpreter
@@ -152,7 +152,7 @@ def swap_program(interp: Interpreter, new_program: Program) -> ReloadReport:
     """
     t0 = time.perf_counter()
     m = interp.m
-    old_decl = {d.reg: d for d in interp.program.registers if reg_bank(d.reg) == BANK_COLD}
+    old_decl = {d.reg: d for d in interp.program.registers if reg_file(d.reg) == COLD_REGS}
     old_cold = {i: b for i, b in enumerate(m.cold) if b is not None}
     old_pressure = list(m.pressure)
     by_key = {b.key: i for i, b in old_cold.items() if b.key}
@@ -162,7 +162,7 @@ def swap_program(interp: Interpreter, new_program: Program) -> ReloadReport:
     why_dropped: dict[int, str] = {}        # old index → reason
     new_keys = {d.key for d in new_program.registers if d.key}
     for d in new_program.registers:
-        if reg_bank(d.reg) != BANK_COLD:
+        if reg_file(d.reg) != COLD_REGS:
             continue
         idx = reg_index(d.reg)
         src = by_key.get(d.key) if d.key else (idx if idx in old_cold and not old_cold[idx].key else None)
@@ -191,7 +191,7 @@ def swap_program(interp: Interpreter, new_program: Program) -> ReloadReport:
     # fresh load: declared registers zeroed, undeclared hot/cold registers released
     declared = {d.reg for d in new_program.registers}
     for i in range(len(m.hot)):
-        if m.hot[i] is not None and (BANK_HOT << 6 | i) not in declared:
+        if m.hot[i] is not None and (HOT_REGS << 6 | i) not in declared:
             m.hot[i] = None
     for i in range(len(m.cold)):
         m.cold[i] = None

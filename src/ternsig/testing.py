@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Optional, TextIO
 from .errors import TernsigError
 from .inputs import apply_inputs
 from .loader import load_program_file as load_program
-from .extensions.test_ext import TABLE as TEST_TABLE
+from .extensions.assertions import TABLE as TEST_TABLE
 from .isa.encoding import Instruction, reg_name
 from .program import Program
 from .vm.interpreter import Interpreter
@@ -122,7 +122,7 @@ def run_test_program(program: Program, path: str = "<program>", *, inputs: Optio
 
     ``inputs`` is an ``input.json``-style object (:mod:`ternsig.inputs`); ``inputs_name`` names
     it in error messages."""
-    from .extensions.test_ext import state_of
+    from .extensions.assertions import state_of
 
     interp = Interpreter(program, registry=registry)
     m = interp.m

@@ -21,7 +21,7 @@ from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.results import Status
 from ternsig.vm.state import ColdBuffer, HotBuffer
 
-from tests.extensions.test_test_ext import golden_cases, run_golden
+from tests.extensions.test_assertions import golden_cases, run_golden
 
 NEURO, ORCH, LIFE, IPC, BANK, POOL = 0x0005, 0x0007, 0x0008, 0x0009, 0x000B, 0x000C
 A, B, C, D = 0x41, 0x92, 0x07, 0xB5          # distinct bytes: C1, P18, 7, 181 (0xB5 = edge 11, depth 5; bit 0 set)
@@ -423,7 +423,7 @@ def test_bank_falls_back_to_yield():
 
 def _golden_params():
     from ternsig.extensions import STANDARD_IDS
-    from tests.extensions.test_test_ext import program_from_assembled
+    from tests.extensions.test_assertions import program_from_assembled
 
     out = []
     for case in golden_cases("domainops") + golden_cases("ext_misc"):

@@ -20,7 +20,7 @@ from ternsig.host.brain import Brain
 from ternsig.host.config import ROLES
 from ternsig.registry import ExtensionRegistry
 from ternsig.safety.policy import ROLE_LAYERS
-from ternsig.isa.encoding import BANK_HOT, make_reg
+from ternsig.isa.encoding import HOT_REGS, make_reg
 
 EXT_IDS = STANDARD_IDS   # names and ids come from the extension tables
 
@@ -115,7 +115,7 @@ def set_hot(brain: Brain, region: str, index: int, values) -> None:
 
 
 def H(i: int) -> int:
-    return make_reg(BANK_HOT, i)
+    return make_reg(HOT_REGS, i)
 
 
 def assert_clean(brain: Brain, *names: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.paths import EXAMPLES
 from ternsig.extensions.pool import TABLE as POOL
 from ternsig.host.brain import Brain
-from ternsig.isa.encoding import BANK_COLD, BANK_HOT, make_reg
+from ternsig.isa.encoding import COLD_REGS, HOT_REGS, make_reg
 
 from tests.host.conftest import (assert_clean, assert_trapped, firmware, hot, make_brain, reopen, role_for,
                                  set_hot)
@@ -60,12 +60,12 @@ def test_alloc_dynamic_hands_out_free_registers_and_free_returns_them(root):
     b.tick()
     assert_clean(b)
     m = b.region("r").machine
-    assert hot(b, "r", 0) == [make_reg(BANK_HOT, 62)]          # H63 is declared: skipped
-    assert hot(b, "r", 1) == [make_reg(BANK_HOT, 61)]
-    assert hot(b, "r", 2) == [make_reg(BANK_COLD, 63)]
+    assert hot(b, "r", 0) == [make_reg(HOT_REGS, 62)]          # H63 is declared: skipped
+    assert hot(b, "r", 1) == [make_reg(HOT_REGS, 61)]
+    assert hot(b, "r", 2) == [make_reg(COLD_REGS, 63)]
     assert m.hot[62] is None                                    # freed again
     assert m.hot[61].data.tolist() == [0, 0] and m.cold[63].shape == (6,)
-    assert b.region("r").dyn_allocated == {make_reg(BANK_HOT, 61), make_reg(BANK_COLD, 63)}
+    assert b.region("r").dyn_allocated == {make_reg(HOT_REGS, 61), make_reg(COLD_REGS, 63)}
 
 
 def test_dynamic_registers_are_bounded_by_the_regions_pool(root):
@@ -168,7 +168,7 @@ def test_write_prefix_saturates_on_the_fast_path_and_the_array_path():
 
     m = Machine()
     m.hot[0] = HotBuffer(np.zeros(3, np.int32), (3,))
-    write_prefix(m, "T", make_reg(BANK_HOT, 0), [2**40, -2**40])            # small list: fast path
+    write_prefix(m, "T", make_reg(HOT_REGS, 0), [2**40, -2**40])            # small list: fast path
     assert m.hot[0].data.tolist() == [2**31 - 1, -2**31, 0] and m.hot[0].shape == (3,)
-    write_prefix(m, "T", make_reg(BANK_HOT, 1), np.array([2**40, 5, 6, 7, 8]))  # missing: allocated
+    write_prefix(m, "T", make_reg(HOT_REGS, 1), np.array([2**40, 5, 6, 7, 8]))  # missing: allocated
     assert m.hot[1].data.tolist() == [2**31 - 1, 5, 6, 7, 8]

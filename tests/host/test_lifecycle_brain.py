@@ -5,7 +5,7 @@ import numpy as np
 
 from tests.host.conftest import firmware, make_brain
 from ternsig.asm import assemble
-from ternsig.learning.temperature import enable_usage_tracking, review
+from ternsig.plasticity.temperature import enable_usage_tracking, review
 from ternsig.vm.interpreter import Interpreter
 
 SRC = """

@@ -9,7 +9,7 @@ import numpy as np
 
 from tests.paths import EXAMPLES
 from ternsig.host.brain import Brain
-from ternsig.learning.temperature import COLD, COOL, HOT
+from ternsig.plasticity.temperature import COLD, COOL, HOT
 from ternsig.testing import run_test_files
 
 from tests.host.conftest import assert_clean, firmware, hot, make_brain

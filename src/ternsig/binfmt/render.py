@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Union
 
-from ..isa.encoding import BANK_LETTERS
+from ..isa.encoding import REGFILE_LETTERS
 from ..program import Program
 from .layout import LegacyHeader, TvmrHeader
 
@@ -15,7 +15,7 @@ from .layout import LegacyHeader, TvmrHeader
 def register_label(byte: int) -> str:
     """``H3``/``C0``/``P0``/``S63``: bank letter and index for every byte (0xFF is S63 here; a
     declaration can name it, unlike an operand where 0xFF means "no register")."""
-    return f"{BANK_LETTERS[(byte >> 6) & 3]}{byte & 0x3F}"
+    return f"{REGFILE_LETTERS[(byte >> 6) & 3]}{byte & 0x3F}"
 
 
 def _flags(h: Union[TvmrHeader, LegacyHeader]) -> dict[str, bool]:

@@ -32,7 +32,7 @@ def _temps(c: dict[str, Any]) -> str:
 
 
 def describe_region(st: Any, out: TextIO) -> None:
-    from ..isa.encoding import BANK_COLD, BANK_HOT, make_reg, reg_name
+    from ..isa.encoding import COLD_REGS, HOT_REGS, make_reg, reg_name
 
     declared = {int(k): v for k, v in st["declared"].items()}
     dyn = {int(x) for x in st["dyn"]}
@@ -40,7 +40,7 @@ def describe_region(st: Any, out: TextIO) -> None:
     print(f"  region {st['name']} ({st['role']}{flags}): {st['executed']:,} instructions, "
           f"{st['traps']} trap(s)", file=out)
     for c in st["cold"]:
-        reg = make_reg(BANK_COLD, c["i"])
+        reg = make_reg(COLD_REGS, c["i"])
         note = " dynamic" if reg in dyn else (
             f" (declared {declared[reg][0]})" if reg in declared and declared[reg][0] != c["shape"] else "")
         key = f" key={c['key']}" if c["key"] else ""
@@ -48,7 +48,7 @@ def describe_region(st: Any, out: TextIO) -> None:
         print(f"    {reg_name(reg)}: ternary{c['shape']}{key}{note}: {nz} non-zero, {_temps(c)}"
               + (", pressure" if c["pressure"] is not None else ""), file=out)
     for h in st["hot"]:
-        reg = make_reg(BANK_HOT, h["i"])
+        reg = make_reg(HOT_REGS, h["i"])
         if reg in dyn:
             print(f"    {reg_name(reg)}: i32{h['shape']} dynamic", file=out)
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from ..isa.spec import ExtensionTable
 from . import (activation, arch, bank, ipc, learning, lifecycle, neuro, orchestration, pool, sampling, tensor,
-               ternary, test_ext)
+               ternary, assertions)
 from .core import CORE
 
 #: every standard table, core first, then by id
 STANDARD: tuple[ExtensionTable, ...] = tuple(sorted(
     (CORE, tensor.TABLE, ternary.TABLE, activation.TABLE, learning.TABLE, neuro.TABLE, arch.TABLE,
-     orchestration.TABLE, lifecycle.TABLE, ipc.TABLE, test_ext.TABLE, bank.TABLE, pool.TABLE, sampling.TABLE),
+     orchestration.TABLE, lifecycle.TABLE, ipc.TABLE, assertions.TABLE, bank.TABLE, pool.TABLE, sampling.TABLE),
     key=lambda t: t.ext_id))
 
 #: short name → ext id of the standard (non-core) extensions, as the reference's `.requires` resolves them

@@ -24,8 +24,8 @@ from ..errors import ExecFault, LimitFault
 from ..vm.domainops import make
 from ..intmath import I32_MAX, I32_MIN, sat_i32, sat_i32_arr, tdiv, tdiv_arr, wrap_i32
 from ..isa.spec import ExtensionTable, Layer
-from ..learning.babble import apply_babble, decay_babble_scale
-from ..learning.vm_mastery import accumulate_mastery, add_pressure, apply_pressure_update, commit_pressure
+from ..plasticity.babble import apply_babble, decay_babble_scale
+from ..kernels.pressure import accumulate_mastery, add_pressure, apply_pressure_update, commit_pressure
 from ..vm.state import NREGS, ColdBuffer, HotBuffer, Machine
 from ._regs import hot_reg
 

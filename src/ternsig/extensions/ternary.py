@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..learning.temperature import record_forward_usage
+from ..plasticity.temperature import record_forward_usage
 from ..errors import ExecFault
 from ..isa.spec import ExtensionTable, Layer
 from ..intmath import sat_i32_arr

@@ -183,7 +183,7 @@ class Brain:
                         self.dropped.append(f"{r.name}: {exc}")
         self.banks.load_all()
         if self.config.lifecycle_every:
-            from ..learning.temperature import enable_usage_tracking
+            from ..plasticity.temperature import enable_usage_tracking
 
             for r in self.regions:
                 if r.role == "learning":
@@ -374,7 +374,7 @@ class Brain:
     def _review_temperatures(self) -> None:
         """The temperature lifecycle: weights the forward pass keeps using are promoted, unused
         ones demoted (COLD is never touched: consolidation is explicit and one-way)."""
-        from ..learning.temperature import LifecyclePolicy, review_machine
+        from ..plasticity.temperature import LifecyclePolicy, review_machine
 
         hot_uses, warm_uses = self.config.lifecycle_promote
         policy = LifecyclePolicy(promote_at=(hot_uses, warm_uses, None))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..errors import FormatError, HostError, TernsigError
-from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_SHAPE, make_reg, reg_bank, reg_name
+from ..isa.encoding import COLD_REGS, HOT_REGS, SHAPE_REGS, make_reg, reg_file, reg_name
 from ..vm.state import NREGS
 from ..vm.state import ColdBuffer, HotBuffer
 from .statefile import pack, unpack
@@ -144,13 +144,13 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
         cur = {d.reg: d for d in r.program.registers}
         saved_decl = {int(k): v for k, v in st["declared"].items()}
         dyn_saved = {int(x) for x in st["dyn"]}
-        key_to_reg = {d.key: d.reg for d in cur.values() if d.key and reg_bank(d.reg) == BANK_COLD}
+        key_to_reg = {d.key: d.reg for d in cur.values() if d.key and reg_file(d.reg) == COLD_REGS}
         restored_dyn: set[int] = set()
         for c in st["cold"]:
             i, key = int(c["i"]), c["key"]
             if not 0 <= i < NREGS:
                 raise _bad(what, f"cold register index {i}")
-            reg = make_reg(BANK_COLD, i)
+            reg = make_reg(COLD_REGS, i)
             shape = _shape(c["shape"], what)
             n = _numel(shape)
             pol, mag = _arr(c["pol"], np.int8, n, what), _arr(c["mag"], np.uint8, n, what)
@@ -184,7 +184,7 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
             i = int(h["i"])
             if not 0 <= i < NREGS:
                 raise _bad(what, f"hot register index {i}")
-            reg = make_reg(BANK_HOT, i)
+            reg = make_reg(HOT_REGS, i)
             shape = _shape(h["shape"], what)
             data = _arr(h["data"], np.int32, _numel(shape), what)
             d = cur.get(reg)
@@ -203,13 +203,13 @@ def restore_region(brain: Any, r: "Region", st: Any, dropped: list[str]) -> None
             raise _bad(what, "param registers")
         m.param[:] = [int(p) for p in params]
         for i, s in st["shape_regs"]:
-            reg = make_reg(BANK_SHAPE, int(i))
+            reg = make_reg(SHAPE_REGS, int(i))
             if reg in cur or reg in dyn_saved:
                 m.shape_regs[int(i)] = [int(x) for x in s]
                 if reg not in cur:
                     restored_dyn.add(reg)
         for reg in dyn_saved:                                      # dynamic params need no data
-            if reg_bank(reg) not in (BANK_HOT, BANK_COLD, BANK_SHAPE) and reg not in cur:
+            if reg_file(reg) not in (HOT_REGS, COLD_REGS, SHAPE_REGS) and reg not in cur:
                 restored_dyn.add(reg)
         r.dyn_allocated = restored_dyn
         m.babble_scale, m.babble_phase = (int(x) for x in st["babble"])

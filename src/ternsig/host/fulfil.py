@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import HostError
-from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, make_reg, reg_name
+from ..isa.encoding import COLD_REGS, HOT_REGS, PARAM_REGS, SHAPE_REGS, make_reg, reg_name
 from ..vm.state import ColdBuffer, HotBuffer
 from .banks import HANDLERS as BANK_HANDLERS
 from .handlers import BrainView, Fulfil, HandlerTable
@@ -246,7 +246,7 @@ def _consolidate(b, r, op):
     # seed 003: consolidation hot → cold is explicit. From firmware it freezes COLD the weights of
     # the region's keyed registers that the temperature lifecycle has already cooled (COOL), then
     # persists as the reference does (docs/deviations.md, "learning.consolidate from firmware").
-    from ..learning.temperature import COOL, consolidate
+    from ..plasticity.temperature import COOL, consolidate
 
     for c in r.machine.cold:
         if c is not None and c.key:
@@ -493,13 +493,13 @@ def _alloc_register(b, r, op):
         reg = make_reg(op.bank, idx)
         if reg in declared or reg in r.dyn_allocated:
             continue
-        if op.bank == BANK_HOT and m.hot[idx] is None:
+        if op.bank == HOT_REGS and m.hot[idx] is None:
             m.hot[idx] = HotBuffer.zeros((size,))
-        elif op.bank == BANK_COLD and m.cold[idx] is None:
+        elif op.bank == COLD_REGS and m.cold[idx] is None:
             m.cold[idx] = ColdBuffer.zeros((size,))
-        elif op.bank == BANK_PARAM and m.param[idx] == 0:
+        elif op.bank == PARAM_REGS and m.param[idx] == 0:
             pass
-        elif op.bank == BANK_SHAPE and not m.shape_regs[idx]:
+        elif op.bank == SHAPE_REGS and not m.shape_regs[idx]:
             m.shape_regs[idx] = [size]
         else:
             continue
@@ -516,12 +516,12 @@ def _free_register(b, r, op):
         raise HostError(f"FreeRegister: {reg_name(reg)} was not allocated dynamically")
     m, idx = r.machine, reg & 0x3F
     bank = reg >> 6
-    if bank == BANK_HOT:
+    if bank == HOT_REGS:
         m.hot[idx] = None
-    elif bank == BANK_COLD:
+    elif bank == COLD_REGS:
         m.cold[idx] = None
         m.pressure[idx] = None
-    elif bank == BANK_PARAM:
+    elif bank == PARAM_REGS:
         m.param[idx] = 0
     else:
         m.shape_regs[idx] = []

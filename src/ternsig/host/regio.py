@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import HostError
 from ..intmath import I32_MAX, I32_MIN, sat_i32_arr
-from ..isa.encoding import BANK_COLD, BANK_HOT, reg_name
+from ..isa.encoding import COLD_REGS, HOT_REGS, reg_name
 from ..vm.state import ColdBuffer, HotBuffer, Machine
 
 
@@ -24,7 +24,7 @@ def _as_i32(values: Iterable[int]) -> np.ndarray:
 
 
 def hot_index(op: str, reg: int, role: str) -> int:
-    if reg >> 6 != BANK_HOT:
+    if reg >> 6 != HOT_REGS:
         raise HostError(f"{op}: {role} register {reg_name(reg)} is not a hot register")
     return reg & 0x3F
 
@@ -72,7 +72,7 @@ def write_vector(m: Machine, op: str, reg: int, values: Iterable[int], role: str
 
 
 def cold_buffer(m: Machine, op: str, reg: int) -> ColdBuffer:
-    if reg >> 6 != BANK_COLD:
+    if reg >> 6 != COLD_REGS:
         raise HostError(f"{op}: register {reg_name(reg)} is not a cold register")
     c = m.cold[reg & 0x3F]
     if c is None:

@@ -1,7 +1,8 @@
 """The 8-byte instruction word and the register byte.
 
-Word: ``[ExtID u16 BE][OpCode u16 BE][A][B][C][D]``. Register byte: ``[bank:2][index:6]`` with
-banks Hot 0, Cold 1, Param 2, Shape 3; ``0xFF`` is the null register.
+Word: ``[ExtID u16 BE][OpCode u16 BE][A][B][C][D]``. Register byte: ``[file:2][index:6]`` with
+register files Hot 0, Cold 1, Param 2, Shape 3; ``0xFF`` is the null register. (They are called
+register *files*, not banks, so that "bank" means one thing: the vector-memory extension.)
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Iterable, NamedTuple
 
 from ..errors import UsageError
 
-BANK_HOT, BANK_COLD, BANK_PARAM, BANK_SHAPE = 0, 1, 2, 3
-BANK_LETTERS = "HCPS"
+HOT_REGS, COLD_REGS, PARAM_REGS, SHAPE_REGS = 0, 1, 2, 3
+REGFILE_LETTERS = "HCPS"
 NULL_REG = 0xFF
 
 
@@ -71,11 +72,11 @@ def decode_words(data: bytes) -> list[Instruction]:
     return [Instruction.from_bytes(data[i:i + 8]) for i in range(0, len(data), 8)]
 
 
-def make_reg(bank: int, index: int) -> int:
-    return ((bank & 3) << 6) | (index & 0x3F)
+def make_reg(regfile: int, index: int) -> int:
+    return ((regfile & 3) << 6) | (index & 0x3F)
 
 
-def reg_bank(byte: int) -> int:
+def reg_file(byte: int) -> int:
     return byte >> 6
 
 
@@ -87,7 +88,7 @@ def reg_name(byte: int) -> str:
     """``H3``, ``C0``, ``P1``, ``S2``; the null register is ``NULL``."""
     if byte == NULL_REG:
         return "NULL"
-    return f"{BANK_LETTERS[byte >> 6]}{byte & 0x3F}"
+    return f"{REGFILE_LETTERS[byte >> 6]}{byte & 0x3F}"
 
 
 _REG_RE = re.compile(r"^([HTCPShtcps])(0[xX][0-9A-Fa-f]+|[0-9]+)$")
@@ -96,7 +97,7 @@ _REG_RE = re.compile(r"^([HTCPShtcps])(0[xX][0-9A-Fa-f]+|[0-9]+)$")
 def parse_register(text: str) -> int | None:
     """Parse ``H3``/``T3``/``C0``/``P1``/``S2`` (case-insensitive, decimal or 0x index ≤ 63).
 
-    ``T`` is an alias of the hot bank (the reference's legacy "temp" registers). Returns the
+    ``T`` is an alias of the hot register file (the reference's legacy "temp" registers). Returns the
     register byte, or None when the text is not a register.
     """
     m = _REG_RE.match(text.strip())
@@ -110,5 +111,5 @@ def parse_register(text: str) -> int | None:
     idx = int(digits, 16) if hexa else int(digits)
     if idx > 63:
         return None
-    bank = {"H": BANK_HOT, "T": BANK_HOT, "C": BANK_COLD, "P": BANK_PARAM, "S": BANK_SHAPE}[letter]
-    return make_reg(bank, idx)
+    regfile = {"H": HOT_REGS, "T": HOT_REGS, "C": COLD_REGS, "P": PARAM_REGS, "S": SHAPE_REGS}[letter]
+    return make_reg(regfile, idx)

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..atomicio import atomic_write
 from ..errors import FormatError, HostError, UsageError
-from ..isa.encoding import BANK_COLD, BANK_HOT, NULL_REG, reg_bank, reg_index, reg_name
+from ..isa.encoding import COLD_REGS, HOT_REGS, NULL_REG, reg_file, reg_index, reg_name
 from ..registry import ExtensionRegistry
 from ..vm.state import ColdBuffer, HotBuffer
 
@@ -57,7 +57,7 @@ class RegSnapshot:
     @classmethod
     def take(cls, m: Any, reg: int) -> "RegSnapshot":
         idx = reg_index(reg)
-        if reg_bank(reg) == BANK_COLD:
+        if reg_file(reg) == COLD_REGS:
             b = m.cold[idx]
             p = m.pressure[idx]
             return cls(reg, cold=None if b is None else b.copy(), pressure=None if p is None else p.copy())
@@ -66,7 +66,7 @@ class RegSnapshot:
 
     def restore(self, m: Any) -> None:
         idx = reg_index(self.reg)
-        if reg_bank(self.reg) == BANK_COLD:
+        if reg_file(self.reg) == COLD_REGS:
             m.cold[idx] = None if self.cold is None else self.cold.copy()
             m.pressure[idx] = None if self.pressure is None else self.pressure.copy()
         else:
@@ -129,7 +129,7 @@ def _signature(m: Any, reg: int) -> tuple:
     """What identifies a register's structure and content without copying it. The buffer object
     itself is held, so its id cannot be reused while the signature lives."""
     idx = reg_index(reg)
-    if reg_bank(reg) == BANK_COLD:
+    if reg_file(reg) == COLD_REGS:
         b = m.cold[idx]
         return (None,) if b is None else (b, b.version, tuple(b.shape), len(b.pol))
     h = m.hot[idx]
@@ -147,7 +147,7 @@ def structural_registers(program: Any, registry: Any = None) -> tuple[int, ...]:
     for ins in program.instructions:
         spec = registry.spec(ins.ext_id, ins.opcode)
         if spec is not None and spec.structural:
-            if ins.a != NULL_REG and reg_bank(ins.a) in (BANK_HOT, BANK_COLD):
+            if ins.a != NULL_REG and reg_file(ins.a) in (HOT_REGS, COLD_REGS):
                 regs.add(ins.a)
     return tuple(sorted(regs))
 
@@ -244,7 +244,7 @@ class JournalEntry:
 
 def _kind(before: RegSnapshot, m: Any) -> str:
     idx = reg_index(before.reg)
-    if reg_bank(before.reg) == BANK_HOT:
+    if reg_file(before.reg) == HOT_REGS:
         return "wire"
     b, a = before.cold, m.cold[idx]
     if b is None:
@@ -312,7 +312,7 @@ class Journal:
             return
         m = region.machine
         for r in regs:       # capacity: declared at boot, else growth_factor × first-seen size
-            if reg_bank(r) == BANK_COLD and self._cap_key(region.name, r) not in self.capacity:
+            if reg_file(r) == COLD_REGS and self._cap_key(region.name, r) not in self.capacity:
                 b = m.cold[reg_index(r)]
                 if b is not None:
                     self.capacity[self._cap_key(region.name, r)] = int(len(b.pol) * self.growth_factor)
@@ -333,7 +333,7 @@ class Journal:
         if region.role == "evolutionary":
             ok = []
             for snap in changed:
-                if reg_bank(snap.reg) != BANK_COLD:
+                if reg_file(snap.reg) != COLD_REGS:
                     ok.append(snap)
                     continue
                 why = layer2_violation(snap.cold, m.cold[reg_index(snap.reg)], self.capacity_of(region.name, snap.reg))

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..intmath import I32_MAX, I32_MIN, int_array
-from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, parse_register, reg_bank, reg_name
+from ..isa.encoding import COLD_REGS, HOT_REGS, PARAM_REGS, SHAPE_REGS, parse_register, reg_file, reg_name
 from .state import NREGS, ColdBuffer, HotBuffer
 
 if TYPE_CHECKING:
@@ -120,15 +120,15 @@ class MachineAccess:
         """A register's value: hot → int32 array shaped as declared, cold → :class:`Weights`,
         param → int, shape → list of dims. A UsageError when it is not allocated."""
         reg = register_byte(name)
-        bank, idx = reg_bank(reg), reg & 0x3F
-        if bank == BANK_HOT:
+        bank, idx = reg_file(reg), reg & 0x3F
+        if bank == HOT_REGS:
             h = self.m.hot[idx]
             if h is None:
                 raise UsageError(f"register {reg_name(reg)} is not allocated")
             return _shaped(np.array(h.view(), np.int32), h.shape)
-        if bank == BANK_COLD:
+        if bank == COLD_REGS:
             return self.weights(reg)
-        if bank == BANK_PARAM:
+        if bank == PARAM_REGS:
             return int(self.m.param[idx])
         return list(self.m.shape_regs[idx])
 
@@ -136,17 +136,17 @@ class MachineAccess:
         """Write a hot register (any array of i32 integers: it takes that length and shape) or a
         param register (one integer). Cold registers: :meth:`set_weights`."""
         reg = register_byte(name)
-        bank, idx = reg_bank(reg), reg & 0x3F
-        if bank == BANK_HOT:
+        bank, idx = reg_file(reg), reg & 0x3F
+        if bank == HOT_REGS:
             arr = np.asarray(values)
             flat = int_array(arr, f"values for {reg_name(reg)}", I32_MIN, I32_MAX).astype(np.int32)
             self.m.hot[idx] = HotBuffer(flat.copy(), tuple(arr.shape) if arr.ndim else (len(flat),))
-        elif bank == BANK_PARAM:
+        elif bank == PARAM_REGS:
             v = int_array(values, f"value for {reg_name(reg)}", I32_MIN, I32_MAX)
             if v.size != 1:
                 raise UsageError(f"{reg_name(reg)} is a param register: give one integer, got {v.size} values")
             self.m.param[idx] = int(v[0])
-        elif bank == BANK_COLD:
+        elif bank == COLD_REGS:
             raise UsageError(f"{reg_name(reg)} is a cold register: use set_weights")
         else:
             raise UsageError(f"{reg_name(reg)} is a shape register: it is set by the program's declarations")
@@ -157,20 +157,20 @@ class MachineAccess:
         :meth:`register` returns them."""
         m = self.m
         out: dict[str, Any] = {}
-        for bank, buffers in ((BANK_HOT, m.hot), (BANK_COLD, m.cold)):
+        for bank, buffers in ((HOT_REGS, m.hot), (COLD_REGS, m.cold)):
             for i, b in enumerate(buffers):
                 if b is not None:
                     name = reg_name((bank << 6) | i)
                     out[name] = self.register(name)
         for d in getattr(self, "program").registers:
-            if reg_bank(d.reg) in (BANK_PARAM, BANK_SHAPE):
+            if reg_file(d.reg) in (PARAM_REGS, SHAPE_REGS):
                 out[d.name] = self.register(d.reg)
         return out
 
     # ---- weights -------------------------------------------------------------------------------------
     def _cold(self, name: RegName) -> tuple[int, ColdBuffer]:
         reg = register_byte(name)
-        if reg_bank(reg) != BANK_COLD:
+        if reg_file(reg) != COLD_REGS:
             raise UsageError(f"{reg_name(reg)} is not a cold (weight) register")
         c = self.m.cold[reg & 0x3F]
         if c is None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..intmath import I32_MAX, I32_MIN, int_array
 from ..program import Program, RegisterDef
-from ..isa.encoding import BANK_COLD, BANK_HOT, BANK_PARAM, BANK_SHAPE, reg_bank, reg_index
+from ..isa.encoding import COLD_REGS, HOT_REGS, PARAM_REGS, SHAPE_REGS, reg_file, reg_index
 
 NREGS = 64
 
@@ -264,20 +264,20 @@ class Machine:
 
     # ---- allocation -----------------------------------------------------------------------------
     def allocate(self, rdef: RegisterDef) -> None:
-        bank, idx = reg_bank(rdef.reg), reg_index(rdef.reg)
+        bank, idx = reg_file(rdef.reg), reg_index(rdef.reg)
         n = _numel(rdef.shape)
         if n > MAX_REGISTER_ELEMENTS or any(int(d) < 0 for d in rdef.shape):
             from ..errors import ValidationError
 
             raise ValidationError(f"register {rdef.name} declares shape {list(rdef.shape)} ({n:,} elements); "
                                   f"the limit is {MAX_REGISTER_ELEMENTS:,}", rule="register-size")
-        if bank == BANK_HOT:
+        if bank == HOT_REGS:
             self.hot[idx] = HotBuffer.zeros(rdef.shape)
-        elif bank == BANK_COLD:
+        elif bank == COLD_REGS:
             self.cold[idx] = ColdBuffer.zeros(rdef.shape, rdef.key, rdef.frozen)
-        elif bank == BANK_PARAM:
+        elif bank == PARAM_REGS:
             self.param[idx] = 0
-        elif bank == BANK_SHAPE:
+        elif bank == SHAPE_REGS:
             self.shape_regs[idx] = list(rdef.shape)
 
     def allocate_program(self, program: Program) -> None:

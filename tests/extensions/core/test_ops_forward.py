@@ -1,7 +1,7 @@
 """Core register/forward handlers: golden cases (programs from assembled.json, so independent of the
 assembler) and edge rules of the reference (saturation, wrap, masking, missing registers, panics).
 
-``run_golden`` is shared with the extension tests (test_ext_*.py import it).
+``run_golden`` is shared with the extension tests (the extension tests import it).
 """
 from __future__ import annotations
 

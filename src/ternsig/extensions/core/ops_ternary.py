@@ -15,7 +15,7 @@ from operator import mul as _mul
 from ...errors import ExecFault, PanicFault
 from ...intmath import I32_MAX, I32_MIN, sat_i32_arr, sat_i32_ints, tdiv, tdiv_pos_arr, wrap_i32_arr
 from ...kernels import matmul as mm
-from ...learning.temperature import record_forward_usage
+from ...plasticity.temperature import record_forward_usage
 from ...vm.state import SMALL, ColdBuffer, HotBuffer, Machine, check_register_size, hot_of
 from .table import CORE
 

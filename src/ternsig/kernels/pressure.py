@@ -1,4 +1,5 @@
-"""The VM's learning kernels, shared by the core ISA and the learning extension (0x0004).
+"""Mastery pressure kernels (accumulate, commit, update), shared by the core ISA and the
+learning extension (0x0004).
 
 Pressure lives in ``machine.pressure[i]`` (int32, one slot per cold register index, all 64 of
 them — the reference keeps 16 and panics past C15, see docs/deviations.md). Pressure
@@ -14,7 +15,7 @@ import numpy as np
 from ..errors import ExecFault
 from ..intmath import I32_MAX, I32_MIN, sat_i32_arr, tdiv_arr
 from ..vm.state import ColdBuffer, Machine
-from .temperature import _temps_of, learning_thresholds
+from ..plasticity.temperature import _temps_of, learning_thresholds
 
 __all__ = ["add_pressure", "accumulate_mastery", "mastery_pressure_delta", "weaken_before_flip",
            "commit_pressure", "apply_pressure_update"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ternsig.learning import (MasteryConfig, MasteryState, compute_participation_mask, count_active,
+from ternsig.plasticity import (MasteryConfig, MasteryState, compute_participation_mask, count_active,
                               init_positive_bias, init_random_structure, mastery_update, sparsity)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.paths import CORPUS
-from ternsig.extensions import test_ext
+from ternsig.extensions import assertions
 from ternsig.isa.encoding import Instruction
 from ternsig.program import Program, RegisterDef
 from ternsig.vm.interpreter import Interpreter
@@ -43,7 +43,7 @@ def error_of(instrs, hot=None) -> str:
 # ---- table -----------------------------------------------------------------------------------------
 
 def test_table_declares_eight_ops_in_test_layer():
-    t = test_ext.TABLE
+    t = assertions.TABLE
     assert (t.ext_id, t.name, t.qualified_name) == (0x000A, "test", "tvmr.test")
     assert [(s.opcode, s.mnemonic) for s in t.specs] == [
         (0, "assert_eq"), (1, "assert_gt"), (2, "assert_active"), (3, "assert_range"),

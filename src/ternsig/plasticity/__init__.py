@@ -1,9 +1,9 @@
-"""Learning as a library: mastery learning, the VM's learning kernels, babble and the weight
-temperature lifecycle.
+"""Plasticity as a library: how weights change — mastery learning, babble and the weight
+temperature lifecycle. (The VM's pressure/commit kernels are :mod:`ternsig.kernels.pressure`; the
+learning extension 0x0004 is :mod:`ternsig.extensions.learning`.)
 
 - :mod:`.mastery` — the reference's ``src/learning.rs`` (MasteryConfig, MasteryState,
   mastery_update, structured initialisation) on NumPy arrays.
-- :mod:`.vm_mastery` — pressure/commit/update kernels behind the core ISA and extension 0x0004.
 - :mod:`.babble` — deterministic exploration noise.
 - :mod:`.temperature` — HOT → WARM → COOL → COLD: gating rules, usage tracking, promotion,
   demotion and one-way consolidation.

@@ -1,15 +1,15 @@
-"""Core learning handlers: MARK_ELIGIBILITY (a no-op in the core ISA), ADD_BABBLE,
+"""Core mastery-learning handlers: MARK_ELIGIBILITY (a no-op in the core ISA), ADD_BABBLE,
 MASTERY_UPDATE and MASTERY_COMMIT.
 
-The kernels live in :mod:`ternsig.learning` and are shared with the learning extension. Core
+The kernels live in :mod:`ternsig.kernels.pressure` and :mod:`ternsig.plasticity.babble` and are shared with the learning extension. Core
 quirks kept here: the direction register is read as ``C & 0x0F`` (legacy 16-register decoding),
 the update's threshold divisor is always 4 and the commit's step always 5 (the assembler drops
 both), and only the core commit marks the buffer ``dirty``.
 """
 from __future__ import annotations
 
-from ...learning.babble import apply_babble
-from ...learning.vm_mastery import accumulate_mastery, commit_pressure
+from ...plasticity.babble import apply_babble
+from ...kernels.pressure import accumulate_mastery, commit_pressure
 from ...vm.state import Machine
 from .table import CORE
 

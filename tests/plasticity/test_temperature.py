@@ -6,7 +6,7 @@ import pytest
 
 from ternsig.intmath import I32_MAX
 from ternsig.isa.encoding import Instruction as I
-from ternsig.learning import temperature as T
+from ternsig.plasticity import temperature as T
 from ternsig.program import Program, RegisterDef
 from ternsig.vm.interpreter import Interpreter
 from ternsig.vm.state import ColdBuffer
