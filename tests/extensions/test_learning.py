@@ -11,7 +11,7 @@ from ternsig.vm.domainops import make
 from ternsig.isa.encoding import Instruction as I
 from ternsig.vm.results import Status
 
-from tests.extensions.core.test_ops_learning import C, GOLDEN, machine, model_commit, model_update, run_golden
+from tests.extensions.core.test_ops_mastery import C, GOLDEN, machine, model_commit, model_update, run_golden
 
 
 def L(op, a=0, b=0, c=0, d=0):
