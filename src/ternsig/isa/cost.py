@@ -110,26 +110,41 @@ def _factor(fn: str, arg: str, ops: tuple[int, int, int, int], masks_third: bool
     return lambda m: dims(m)[1]
 
 
-def cost_function(spec: Any, a: int, b: int, c: int, d: int) -> Optional[Callable[[Any], int]]:
-    """``cost(machine) -> units`` for one decoded instruction (None: it touches no register and has
-    no rule, so it costs nothing beyond its instruction)."""
-    idxs = work_slots(spec, a, b, c, d)
+def rule_function(spec: Any, a: int, b: int, c: int, d: int) -> Optional[Callable[[Any], int]]:
+    """``rule(machine) -> units`` of the row's explicit ``cost=`` rule for these operands (None
+    when the row has none)."""
     rule: Rule = spec.cost_rule
-    if not idxs and not rule:
+    if not rule:
         return None
     ops = (a, b, c, d)
     terms = [[_factor(fn, arg, ops, spec.masks_third) for fn, arg in t] for t in rule]
 
     def cost(m: Any) -> int:
         total = 0
-        for i in idxs:
-            total += _count(m, i)
         for t in terms:
             p = 1
             for f in t:
                 p *= f(m)
             total += p
         return total
+
+    return cost
+
+
+def cost_function(spec: Any, a: int, b: int, c: int, d: int) -> Optional[Callable[[Any], int]]:
+    """``cost(machine) -> units`` for one decoded instruction: its operands' elements plus its rule
+    (None: it touches no register and has no rule, so it costs nothing beyond its instruction).
+    The definition; vm/work.py counts the operand part inline for speed, the compiled loop mirrors it."""
+    idxs = work_slots(spec, a, b, c, d)
+    rule = rule_function(spec, a, b, c, d)
+    if not idxs and rule is None:
+        return None
+
+    def cost(m: Any) -> int:
+        total = 0
+        for i in idxs:
+            total += _count(m, i)
+        return total + (rule(m) if rule is not None else 0)
 
     return cost
 
