@@ -22,6 +22,7 @@ __all__ = ["BRAIN_COMMANDS", "COMMANDS", "EXAMPLES", "build_parser", "main"]
 #: Modules (in ternsig.cli) whose ``register(sub)`` adds top-level commands, in help order.
 COMMANDS: tuple[str, ...] = (
     "program",      # asm, disasm, inspect, run, spec, test, validate
+    "train",        # train
     "brain",        # watch, demo
     "card",         # card pack|unpack
 )

@@ -96,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     program = load_program(Path(args.program))
     interp = Interpreter(program)
+    if args.state:
+        interp.load(args.state)
     if args.weights:
         apply_weights(interp, Path(args.weights))
     if args.input:
@@ -215,11 +217,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                     """
                     ternsig run classifier.ternsig --input 10,20,30,40
                     ternsig run classifier.ternsig --input '10 20 30 40' --weights w.json
+                    ternsig run learner.ternsig --state trained.npz --input 1,2,3,4 --target 255,0
                     """)
     p.add_argument("program", help="program file (.ternsig, .tvmr or .card)")
     p.add_argument("--input", help="input values, e.g. '1,2,3'")
     p.add_argument("--target", help="target values for a learning program (load_target), e.g. '255,0'")
     p.add_argument("--weights", help="JSON file of cold-register contents")
+    p.add_argument("--state", help="a trained state (.npz) from `ternsig train --save` or Interpreter.save")
     p.add_argument("--fuel", type=count, default=10_000_000, help="instruction budget (default 10M)")
     p.set_defaults(fn=cmd_run)
 

@@ -56,8 +56,8 @@ class Brain:
         self.spiking = self._make_spiking()
         self.models = ModelTable(self)
         try:
-            self.task = make_task(self.config.task)
-        except HostError as exc:
+            self.task = make_task(self.config.task, self.dir)
+        except (HostError, TernsigError) as exc:
             raise AssemblyError(str(exc), self.config.task_line, 1, str(boot_path)) from None
         self.telemetry = telemetry
         self.state_dir = Path(state_dir) if state_dir else self.dir / "state"

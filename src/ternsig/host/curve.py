@@ -26,6 +26,7 @@ class LearningCurve:
 
     what: str = "accuracy"
     unit: str = "tick"
+    percent: bool = True       # values are fractions 0..1 (plotted as %); else plotted as they are
     ticks: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     windows: list[int] = field(default_factory=list)
@@ -84,14 +85,17 @@ class LearningCurve:
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
         try:
-            ax.plot(self.ticks, [v * 100 for v in self.values], lw=1.5)
+            scale = 100 if self.percent else 1
+            ax.plot(self.ticks, [v * scale for v in self.values], lw=1.5, marker="o" if len(self.ticks) <= 50 else None)
             full = max(self.windows) if self.windows else 0
             ax.set_xlabel(self.unit)
-            ax.set_ylabel(f"{self.what} (%) over the last ≤{full} {self.unit}s" if self.unit == "tick"
-                          else f"{self.what} (%)")
-            ax.set_ylim(0, 100)
+            pct = " (%)" if self.percent else ""
+            ax.set_ylabel(f"{self.what}{pct} over the last ≤{full} {self.unit}s" if self.unit == "tick"
+                          else f"{self.what}{pct} during the {self.unit}")
+            if self.percent:
+                ax.set_ylim(0, 100)
             ax.grid(alpha=0.3)
-            if self.ticks and self.windows and self.windows[0] < full:
+            if self.unit == "tick" and self.ticks and self.windows and self.windows[0] < full:
                 # the window is still filling up here: the first points average fewer ticks
                 filled = next((t for t, w in zip(self.ticks, self.windows) if w >= full), None)
                 if filled is not None:

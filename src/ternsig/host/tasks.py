@@ -1,11 +1,20 @@
-"""Environments a brain can be run against: each tick gives an input and a target, then scores."""
+"""Environments a brain can be run against: each tick gives an input and a target, then scores.
+
+``task patterns ...`` generates noisy prototypes; ``task dataset file=NAME`` serves a user's
+dataset (``.npz`` or CSV, see :mod:`ternsig.dataset`) from inside the brain directory.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
 from ..errors import HostError
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
 
 
 @dataclass
@@ -62,20 +71,85 @@ class PatternTask:
         return Sample(x, target, label)
 
     def correct(self, output: np.ndarray, label: int) -> bool:
-        out = np.asarray(output[: self.classes], dtype=np.int64)
-        if len(out) < self.classes:
-            return False
-        best = np.flatnonzero(out == out.max())
-        return len(best) == 1 and int(best[0]) == label
+        return peaks_at(output, label, self.classes)
 
 
-TASKS = {"patterns": PatternTask}
+def peaks_at(output: np.ndarray, label: int, classes: int) -> bool:
+    """The first ``classes`` outputs have a unique maximum, at ``label``."""
+    out = np.asarray(output[:classes], dtype=np.int64)
+    if len(out) < classes:
+        return False
+    best = np.flatnonzero(out == out.max())
+    return len(best) == 1 and int(best[0]) == label
 
 
-def make_task(spec: dict[str, str] | None) -> PatternTask | None:
+class DatasetTask:
+    """A user's dataset: each tick draws a sample (uniformly, with replacement, deterministic per
+    seed) and scores the answering region like ``patterns``: correct when its output peaks at the
+    sample's class (its label, or where its target row peaks). Targets need two or more values.
+
+    ``.config``: ``task dataset file=data.npz [seed=7] [classes=K]`` — ``file`` is a path inside
+    the brain directory (``.npz``: ``inputs`` + ``targets`` or ``labels``; ``.csv``: header with
+    ``label`` or ``target…`` columns); ``classes`` widens label one-hot targets."""
+
+    OPTIONS = ("file", "seed", "classes")
+
+    def __init__(self, data: "Dataset", seed: int = 7):
+        if data.targets.shape[1] < 2:
+            raise HostError(f"task dataset: {data.source}: targets need two or more values per sample "
+                            f"(the brain scores where the output peaks)")
+        if seed < 0:
+            raise HostError(f"task dataset: seed must not be negative, got {seed}")
+        self.data = data
+        self.x = data.inputs.astype(np.int32)
+        self.y = np.clip(data.targets, -255, 255).astype(np.int32)
+        self.labels = data.classes.astype(np.int64)
+        self.classes = int(self.y.shape[1])
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_config(cls, spec: dict[str, str], base: Optional[Union[str, Path]] = None) -> "DatasetTask":
+        from ..confine import inside
+        from ..dataset import load_dataset
+
+        unknown = sorted(set(spec) - set(cls.OPTIONS) - {"kind"})
+        if unknown:
+            raise HostError(f"task dataset: unknown option {unknown[0]!r} (options: {', '.join(cls.OPTIONS)})")
+        if "file" not in spec:
+            raise HostError("task dataset: needs file=NAME (a .npz or .csv inside the brain directory)")
+        ints = {}
+        for name in ("seed", "classes"):
+            if name in spec:
+                try:
+                    ints[name] = int(spec[name], 0)
+                except ValueError:
+                    raise HostError(f"task dataset: {name} must be an integer, got {spec[name]!r}") from None
+        path = inside(base or ".", spec["file"], "dataset file")
+        try:
+            data = load_dataset(path, ints.get("classes"))
+        except OSError as exc:
+            raise HostError(f"task dataset: cannot read {path}: {exc.strerror or exc}") from None
+        return cls(data, ints.get("seed", 7))
+
+    def sample(self) -> Sample:
+        i = int(self.rng.integers(len(self.x)))
+        return Sample(self.x[i].copy(), self.y[i].copy(), int(self.labels[i]))
+
+    def correct(self, output: np.ndarray, label: int) -> bool:
+        return peaks_at(output, label, self.classes)
+
+
+TASKS = {"patterns": PatternTask, "dataset": DatasetTask}
+
+
+def make_task(spec: dict[str, str] | None, base: Optional[Union[str, Path]] = None) -> "PatternTask | DatasetTask | None":
+    """The task a ``.config`` ``task`` line declares; ``base``: the brain directory (files of a
+    dataset task are resolved inside it)."""
     if spec is None:
         return None
     kind = spec.get("kind")
     if kind not in TASKS:
         raise HostError(f"unknown task {kind!r} (known: {', '.join(TASKS)})")
+    if kind == "dataset":
+        return DatasetTask.from_config(spec, base)
     return TASKS[kind].from_config(spec)
