@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Optional, TextIO, Union
 
 from .errors import TernsigError
 from .isa.encoding import COLD_REGS, HOT_REGS, reg_file, reg_index, reg_name
+from .host.tickloop import Tick, run_ticks
 from .loader import read_source
 from .program import Program
 from .vm.interpreter import Interpreter
@@ -515,12 +516,11 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
     if not paths:
         out.write(f"ternsig watch: no .ternsig files under {directory}\n")
         return 2
-    interps: dict[Path, Interpreter] = {}
+    programs = ProgramSet()
     targets = []
-    last_out: dict[Path, list[int]] = {}
     for p in paths:
         interp = Interpreter()
-        interps[p] = interp
+        programs.add(p, interp)
         try:
             prog = prepare_program(read_source(p), None, source_name=str(p))
             interp.load_program(prog)
@@ -530,29 +530,46 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
         targets.append(ReloadTarget(p, None, (lambda prog, i=interp: swap_program(i, prog)), p.stem))
     reloader = HotReloader(targets, debounce=debounce, use_watchfiles=use_watchfiles,
                            report=lambda ev: (out.write(describe(ev, directory) + "\n"), out.flush()))
-    ticks = 0
-    interrupted = False
+
+    def print_changes(t: Tick) -> None:
+        for p, text in t.result["changed"].items():
+            out.write(f"{p.relative_to(directory)} → {text}\n")
+        if t.result["changed"]:
+            out.flush()
+
     try:
-        while not (stop and stop()) and (max_ticks is None or ticks < max_ticks):
-            reloader.check()
-            for p, interp in interps.items():
-                if not interp.program.instructions:
-                    continue
-                interp.m.pc = 0
-                res = interp.run(fuel=1_000_000)
-                o = interp.output() if res.ok else None
-                if o != last_out.get(p):
-                    last_out[p] = o
-                    text = o if o is not None else f"trap: {res.message}"
-                    out.write(f"{p.relative_to(directory)} → {text}\n")
-                    out.flush()
-            ticks += 1
-            time.sleep(tick_interval)
-    except KeyboardInterrupt:
-        interrupted = True
+        end = run_ticks(programs, max_ticks, reloader=reloader, observers=[print_changes], stop=stop,
+                        pace=tick_interval)
     finally:
         reloader.close()
-    return 130 if interrupted else 0
+    return 130 if end.interrupted else 0
+
+
+class ProgramSet:
+    """The standalone programs of ``ternsig watch DIR``: a tick runs each once from pc 0 (on its
+    last input) and reports the outputs that changed (a trap's message in place of an output)."""
+
+    def __init__(self) -> None:
+        self.interps: dict[Path, Interpreter] = {}
+        self.last: dict[Path, Any] = {}
+        self.ticks = 0
+
+    def add(self, path: Path, interp: Interpreter) -> None:
+        self.interps[path] = interp
+
+    def tick(self) -> dict[str, Any]:
+        changed: dict[Path, Any] = {}
+        for p, interp in self.interps.items():
+            if not interp.program.instructions:
+                continue
+            interp.m.pc = 0
+            res = interp.run(fuel=1_000_000)
+            o = interp.output() if res.ok else None
+            if o != self.last.get(p):
+                self.last[p] = o
+                changed[p] = o if o is not None else f"trap: {res.message}"
+        self.ticks += 1
+        return {"tick": self.ticks, "changed": changed}
 
 
 def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, use_watchfiles, max_ticks,
@@ -572,28 +589,24 @@ def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, us
               f"{len(brain.regions)} regions, watching their firmware; state in {brain.state_dir}; "
               f"a status line every {status_every} ticks; Ctrl-C stops\n")
     out.flush()
-    ticks = 0
-    interrupted = False
-    res: dict[str, Any] = {}
+
+    def status(t: Tick) -> None:                # what the running brain is doing, not only reloads
+        if (t.index + 1) % status_every == 0:
+            out.write(status_line(brain, t.result) + "\n")
+            out.flush()
+
+    end = None
     try:
-        while not (stop and stop()) and (max_ticks is None or ticks < max_ticks):
-            reloader.check()
-            res = brain.tick()
-            ticks += 1
-            if ticks % status_every == 0:       # what the running brain is doing, not only reloads
-                out.write(status_line(brain, res) + "\n")
-                out.flush()
-            time.sleep(tick_interval)
-    except KeyboardInterrupt:
-        interrupted = True
+        end = run_ticks(brain, max_ticks, reloader=reloader, observers=[status], stop=stop, pace=tick_interval)
     finally:
         reloader.close()
         brain.save()                      # like `brain run`: learned state persists on exit
-        if res:
-            out.write(status_line(brain, res) + "\n")
-        out.write(f"{'interrupted after' if interrupted else 'ran'} {ticks} ticks; "
-                  f"state saved under {brain.state_dir}\n")
-    return 130 if interrupted else 0
+        if end is not None:
+            if end.last:
+                out.write(status_line(brain, end.last) + "\n")
+            out.write(f"{'interrupted after' if end.interrupted else 'ran'} {end.ticks} ticks; "
+                      f"state saved under {brain.state_dir}\n")
+    return 130 if end.interrupted else 0
 
 
 def watch_main(directory: Any, out: TextIO, state_dir: Optional[Path] = None) -> int:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import TernsigError
 from .curve import LearningCurve, progress_columns, window_of
+from .tickloop import Tick, run_ticks
 
 
 def _table(brain, res: dict[str, Any], rate: float):
@@ -80,25 +81,16 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
             print(f"running from tick {brain.substrate.tick}", file=out, flush=True)
         t0 = time.perf_counter()
         start = brain.substrate.tick              # a restored brain resumes its tick count
-        res: dict[str, Any] = {"tick": start, "chemicals": brain.substrate.chemicals[:4]}
-        interrupted = False
         curve = LearningCurve()
         traps_before = {id(r): r.traps for r in brain.regions}    # counters survive restarts
 
-        def one_tick(i: int) -> None:
-            nonlocal res
-            if before_tick is not None:
-                before_tick(i)
-            if reloader is not None:
-                reloader.check()
-            res = brain.tick()
-            if "accuracy" in res:
-                curve.add(res["tick"], res["accuracy"], window_of(brain))
+        def add_to_curve(t: Tick) -> None:
+            if "accuracy" in t.result:
+                curve.add(t.result["tick"], t.result["accuracy"], window_of(brain))
 
         try:
             if quiet:
-                for i in range(ticks):
-                    one_tick(i)
+                end = run_ticks(brain, ticks, reloader=reloader, before_tick=before_tick, observers=[add_to_curve])
             else:
                 from rich.console import Console, Group
                 from rich.live import Live
@@ -107,19 +99,22 @@ def run_brain(directory: Path, ticks: int, telemetry: Optional[str] = None, watc
                 console = Console(file=out)
                 bar = Progress(*progress_columns(), console=console)
                 job = bar.add_task("ticks", total=ticks)
+
                 with Live(console=console, refresh_per_second=8, transient=False) as live:
-                    for i in range(ticks):
-                        one_tick(i)
-                        if i % 25 == 0 or i == ticks - 1:
-                            bar.update(job, completed=i + 1)
-                            rate = (i + 1) / max(time.perf_counter() - t0, 1e-9)
-                            live.update(Group(_table(brain, res, rate), bar))
-        except KeyboardInterrupt:
-            interrupted = True
+                    def show(t: Tick) -> None:
+                        if t.index % 25 == 0 or t.index == ticks - 1:
+                            bar.update(job, completed=t.index + 1)
+                            rate = (t.index + 1) / max(time.perf_counter() - t0, 1e-9)
+                            live.update(Group(_table(brain, t.result, rate), bar))
+
+                    end = run_ticks(brain, ticks, reloader=reloader, before_tick=before_tick,
+                                    observers=[add_to_curve, show])
         finally:
             if reloader is not None:
                 reloader.close()
             brain.save()
+        interrupted = end.interrupted
+        res: dict[str, Any] = end.last or {"tick": start, "chemicals": brain.substrate.chemicals[:4]}
         dt = time.perf_counter() - t0
         done = res["tick"] - start
         if len(curve):
