@@ -121,18 +121,31 @@ class Brain:
         admit(program, role, what, registry=self.registry)
 
     def _load_regions(self) -> None:
+        from .arrays import INDEX, instance_program, uses_index
+
         key_owner: dict[str, str] = {}
+        arrays: dict[tuple[Path, str], Program] = {}      # an array's firmware is assembled and admitted once
         for i, decl in enumerate(self.config.regions):
             what = f"region {decl.name}: firmware"
             path = within(self.dir, find_program(inside(self.dir, decl.firmware, what)), what)   # "fw" → fw.ternsig|...
-            program = self._assemble(path)
-            self.validate_for_role(program, decl.role, f"region {decl.name}")
+            program = arrays.get((path, decl.role)) if decl.index is not None else None
+            if program is None:
+                program = self._assemble(path)
+                self.validate_for_role(program, decl.role, f"region {decl.name}")
+                if decl.index is not None:
+                    arrays[(path, decl.role)] = program
+            if decl.index is not None:
+                program = instance_program(program, decl.index)
+            elif uses_index(program):
+                raise HostError(f"region {decl.name}: a thermogram key uses {INDEX}, which only a region array "
+                                f"(region NAME[COUNT] ...) gives a value")
             for d in program.registers:       # one owner per thermogram key: else the last save wins
                 if d.key:
                     owner = key_owner.setdefault(d.key, decl.name)
                     if owner != decl.name:
+                        hint = f" (give each instance its own key with {INDEX})" if decl.index is not None else ""
                         raise HostError(f"region {decl.name}: thermogram key {d.key!r} is already declared by "
-                                        f"region {owner!r} (learned weights would overwrite each other)")
+                                        f"region {owner!r} (learned weights would overwrite each other){hint}")
             interp = Interpreter(program, registry=self.registry)
             r = Region(i, decl.name, path, program, interp, decl.role, list(decl.inputs),
                        budget=decl.budget or self.config.budget, work=decl.work or self.config.work)
@@ -143,7 +156,9 @@ class Brain:
             r.models = {s: inside(self.dir, f, f"region {decl.name}: model slot {s}")
                         for s, f in self.config.models.get(decl.name, {}).items()}
             r.bank_slots = dict(self.config.banks.get(decl.name, {}))
+            r.array, r.index = decl.array, decl.index
             self.regions.append(r)
+        self._by_name = {r.name: r for r in self.regions}   # arrays make linear lookups quadratic
         self.target_of = {d.name: d.target for d in self.config.regions}
 
     def coherence(self) -> float:
@@ -153,10 +168,10 @@ class Brain:
 
     # ---- lookups --------------------------------------------------------------------------------------
     def region(self, name: str) -> Region:
-        for r in self.regions:
-            if r.name == name:
-                return r
-        raise HostError(f"no region named {name!r}")
+        r = self._by_name.get(name)
+        if r is None:
+            raise HostError(f"no region named {name!r}")
+        return r
 
     def region_by_id(self, region_id: int, op: str) -> Region:
         if not 0 <= region_id < len(self.regions):

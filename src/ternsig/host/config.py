@@ -10,6 +10,7 @@ topology, one declaration a line::
         region sensory  firmware=sensory.ternsig  role=runtime    input=@env
         region learner  firmware=learner.ternsig  role=learning   input=sensory target=@env
         region reg      firmware=regulation.ternsig role=regulation
+        region column[64] firmware=column.ternsig input=sensory,column[i-1]   ; an array (host/arrays.py)
         key learner 1=learner.w0
         model learner 0=helper.ternsig
         bank memory 0=episodic
@@ -29,6 +30,7 @@ from typing import Optional
 
 from ..errors import AssemblyError
 from ..safety.policy import Role
+from .arrays import Ref, Topology, instance_name, split_decl, substitute
 
 #: roles a region may be declared with (boot is the boot program's alone)
 ROLES = tuple(r.value for r in Role if r is not Role.BOOT)
@@ -44,6 +46,8 @@ class RegionDecl:
     budget: Optional[int] = None
     line: int = 0
     work: Optional[int] = None            # work units per tick (isa/cost.py); None: the brain's default
+    array: Optional[str] = None           # the array this region is an instance of (host/arrays.py)
+    index: Optional[int] = None           # its index in that array ({i})
 
 
 @dataclass
@@ -52,6 +56,8 @@ class BrainConfig:
     task: Optional[dict[str, str]] = None
     task_line: int = 0
     regions: list[RegionDecl] = field(default_factory=list)
+    #: region arrays: name -> instance count (instances are regions named NAME[i], see host/arrays.py)
+    arrays: dict[str, int] = field(default_factory=dict)
     keys: dict[str, dict[int, str]] = field(default_factory=dict)
     models: dict[str, dict[int, str]] = field(default_factory=dict)
     banks: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -114,6 +120,10 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
     cfg = BrainConfig()
     in_config = False
     names: set[str] = set()
+    topo = Topology()
+    # region lines and table lines are resolved once every name is known (any order is fine)
+    pending: list[tuple] = []
+    tables: list[tuple[str, str, dict[str, str], int, int]] = []
     for lineno, raw in enumerate(source.splitlines(), 1):
         line = raw.split(";", 1)[0].strip()
         if not line:
@@ -162,7 +172,8 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
             elif head == "bank_width" and rest:
                 cfg.bank_width = _int(rest[0], lineno, "bank_width", 1)
             elif head == "region" and rest:
-                name, kv = _plain(rest[0], "region name", lineno, col), _kv(rest[1:], lineno, col)
+                base, count = split_decl(rest[0], lineno, col)
+                name, kv = _plain(base, "region name", lineno, col), _kv(rest[1:], lineno, col)
                 if name in names:
                     raise AssemblyError(f"region {name!r} declared twice", lineno, col, source_name)
                 if "firmware" not in kv:
@@ -172,34 +183,62 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                     raise AssemblyError(f"region {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})",
                                         lineno, col, source_name)
                 names.add(name)
-                cfg.regions.append(RegionDecl(
-                    name, kv["firmware"], role,
-                    [s for s in kv.get("input", "").split(",") if s],
-                    kv.get("target"), _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None, lineno,
-                    _int(kv["work"], lineno, "work", 1) if "work" in kv else None))
+                if count is None:
+                    topo.plain.add(name)
+                else:
+                    topo.arrays[name] = count
+                budget = _int(kv["budget"], lineno, "budget", 1) if "budget" in kv else None
+                work = _int(kv["work"], lineno, "work", 1) if "work" in kv else None
+                refs = [Ref.parse(x, lineno, col) for x in kv.get("input", "").split(",") if x]
+                target = Ref.parse(kv["target"], lineno, col) if "target" in kv else None
+                pending.append((name, count, kv["firmware"], role, refs, target, budget, work, lineno))
             elif head in ("snn", "pool") and rest:
-                cfg.spiking.setdefault(rest[0], {})[head] = _kv(rest[1:], lineno, col)
+                tables.append((head, rest[0], _kv(rest[1:], lineno, col), lineno, col))
             elif head in ("key", "model", "bank") and len(rest) >= 2:
-                table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
-                slots = table.setdefault(rest[0], {})
-                for k, v in _kv(rest[1:], lineno, col).items():
-                    slots[_int(k, lineno, f"{head} slot")] = _plain(v, "bank name", lineno, col) if head == "bank" else v
+                tables.append((head, rest[0], {str(_int(k, lineno, f"{head} slot")): v
+                                               for k, v in _kv(rest[1:], lineno, col).items()}, lineno, col))
             else:
                 raise AssemblyError(f"unknown .config declaration {line!r}", lineno, col, source_name)
         except AssemblyError as exc:
             if exc.source_name is None:
                 raise AssemblyError(exc.message, exc.line, exc.column, source_name) from None
             raise
-    known = names | {"@env"}
-    for d in cfg.regions:
-        for src in d.inputs + ([d.target] if d.target else []):
-            if src not in known:
-                raise AssemblyError(f"region {d.name!r} reads from unknown region {src!r}", d.line, 1, source_name)
-    for table, what in ((cfg.keys, "key"), (cfg.models, "model"), (cfg.banks, "bank"), (cfg.spiking, "snn/pool")):
-        for region in table:
-            if region not in names and not (what == "key" and region == "boot"):   # the boot program's keys
-                raise AssemblyError(f"{what} declaration for unknown region {region!r}", 1, 1, source_name)
+    try:
+        _resolve(cfg, topo, pending, tables)
+    except AssemblyError as exc:
+        raise AssemblyError(exc.message, exc.line, exc.column, source_name) from None
     if not cfg.regions:
         raise AssemblyError("the boot program declares no regions (.config: region NAME firmware=FILE ...)", 1, 1,
                             source_name)
     return cfg
+
+
+def _resolve(cfg: BrainConfig, topo: Topology, pending: list[tuple], tables: list[tuple]) -> None:
+    """Expand arrays into instances, resolve every reference, fill the per-region tables."""
+    cfg.arrays = dict(topo.arrays)
+    for name, count, firmware, role, refs, target, budget, work, line in pending:
+        for index in ([None] if count is None else range(count)):
+            rname = name if index is None else instance_name(name, index)
+            what = f"region {rname!r}"
+            inputs = [n for ref in refs for n in topo.resolve(ref, index, line, f"{what} input")]
+            tgt = None
+            if target is not None:
+                got = topo.resolve(target, index, line, f"{what} target", many=False)
+                tgt = got[0] if got else None
+            cfg.regions.append(RegionDecl(rname, substitute(firmware, index, line, f"{what} firmware"), role, inputs,
+                                          tgt, budget, line, work, name if index is not None else None, index))
+    for head, region, kv, line, col in tables:
+        ref = Ref.parse(region, line, col)
+        if head == "key" and region == "boot" and not topo.has("boot"):    # the boot program's keys
+            covered: list[tuple[str, Optional[int]]] = [("boot", None)]
+        else:
+            covered = topo.instances(ref, line, {"snn": "snn/pool", "pool": "snn/pool"}.get(head, head))
+        for rname, index in covered:
+            vals = {k: substitute(v, index, line, f"{head} {rname}") for k, v in kv.items()}
+            if head in ("snn", "pool"):
+                cfg.spiking.setdefault(rname, {})[head] = vals
+                continue
+            table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
+            slots = table.setdefault(rname, {})
+            for k, v in vals.items():
+                slots[int(k)] = _plain(v, "bank name", line, col) if head == "bank" else v

@@ -47,6 +47,8 @@ class Region:
     executed: int = 0                     # instructions executed in total
     yields: int = 0
     waiting_barrier: Optional[int] = None
+    array: Optional[str] = None           # the region array this is an instance of (host/arrays.py)
+    index: Optional[int] = None           # its index there
 
     @property
     def machine(self) -> Machine:
