@@ -11,6 +11,9 @@ import os
 
 from hypothesis import settings
 
+#: the ``pytester`` fixture: tests/test_pytest_plugin.py runs pytest on .ternsig test programs
+pytest_plugins = ("pytester",)
+
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
