@@ -65,3 +65,28 @@ def test_spiking_example_brain_runs_its_snn_and_pool(tmp_path):
     assert len(cortex) == 200 and cortex.timestep == 200
     assert cortex.spike_counts[:16].min() > 0          # the driven neurons fire
     assert pool.ticks == 200 and pool.pop.spike_counts[:16].min() > 0
+
+
+def test_columns_example_is_1024_regions_of_two_arrays_each_instance_learning_on_its_own(tmp_path):
+    """The bundled array brain declares 1,024 regions; shrunk to 3 + 3 instances (the same lines
+    with smaller counts) every learner learns the same weights under its own keys."""
+    from ternsig.host.brain import Brain
+    from ternsig.host.config import parse_config
+    from ternsig.host.durable import CheckpointPolicy
+
+    boot = (EXAMPLES / "columns" / "boot.ternsig").read_text()
+    cfg = parse_config(boot)
+    assert len(cfg.regions) == 1024 and cfg.arrays == {"sensory": 512, "learner": 512}
+    assert cfg.regions[512 + 7].name == "learner[7]" and cfg.regions[512 + 7].inputs == ["sensory[7]"]
+    d = tmp_path / "columns"
+    shutil.copytree(EXAMPLES / "columns", d)
+    (d / "boot.ternsig").write_text(boot.replace("[512]", "[3]"))
+    b = Brain(d, checkpoint=CheckpointPolicy(every=0, seconds=0))
+    b.run(60)
+    learners = [b.region(f"learner[{i}]") for i in range(3)]
+    keys = [[c.key for c in r.machine.cold if c is not None] for r in learners]
+    assert keys[2] == [f"columns.learner.2.class{k}" for k in range(4)]
+    weights = [[(c.pol.tolist(), c.mag.tolist()) for c in r.machine.cold if c is not None] for r in learners]
+    assert weights[0] == weights[1] == weights[2]
+    assert any(any(mag) for _, mag in weights[0])               # they learned something
+    assert all(r.traps == 0 for r in b.regions)
