@@ -61,7 +61,30 @@ def config_roles() -> str:
     return ", ".join(f"`{r}`" for r in ROLES) + "\n"
 
 
+def extensions() -> str:
+    """The standard extensions a ``.requires`` line may name, from the registry."""
+    from ternsig.registry import ExtensionRegistry
+
+    lines = ["| `.requires` name | id | instructions | what it holds |", "|---|---|---|---|"]
+    for t in ExtensionRegistry.standard().all_tables():
+        if t.ext_id:
+            lines.append(f"| `{t.name}` | 0x{t.ext_id:04X} | {len(t.specs)} | {t.doc} |")
+    return "\n".join(lines) + "\n"
+
+
+def dtypes() -> str:
+    """Register dtypes and their accepted spellings (:data:`ternsig.isa.types.DTYPES`)."""
+    from ternsig.isa.types import DTYPES, TYPE_SIZES
+
+    lines = ["| dtype | spellings | type id | bytes per element |", "|---|---|---|---|"]
+    for name, (tid, spellings) in DTYPES.items():
+        lines.append(f"| `{name}` | {', '.join(f'`{x}`' for x in spellings)} | 0x{int(tid):04X} | {TYPE_SIZES[tid]} |")
+    return "\n".join(lines) + "\n"
+
+
 GENERATED: dict[str, Callable[[], str]] = {
+    "extensions": extensions,
+    "dtypes": dtypes,
     "privilege-matrix": privilege_matrix,
     "instructions-by-layer": instructions_by_layer,
     "config-roles": config_roles,
