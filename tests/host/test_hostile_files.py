@@ -247,3 +247,11 @@ def test_a_weight_pair_of_lists_is_a_usage_error():
         _signals([[[], []], 1], 2, "weights")
     assert [a.tolist() for a in _signals([[1, 5], -3], 2, "weights")] == [[1, -1], [5, 3]]
     assert np.asarray(_signals([[-1, 0]], 1, "w")[0]).dtype == np.int8
+
+
+def test_a_configured_bank_too_large_is_refused_before_allocating(tmp_path):
+    """bank_width from .config: a bank of 4096 entries x 1M values would be 16 GiB."""
+    from ternsig.errors import HostError
+
+    with pytest.raises(HostError, match="memory limit"):
+        bk.BankSet(tmp_path, width=1 << 20).get("mem")
