@@ -6,8 +6,8 @@ Workloads (the shapes of the side-by-side harness in ../shared/perf): ticks of t
 corpus programs on their corpus inputs (vd_tick, rule_encoder_tick, state_encoder_tick; input
 reloaded each tick); mastery_update + mastery_commit on 64×64 and 256×256 weights; ``nop`` and a
 1-element ``add`` per instruction inside a 100×10 loop; the file paths from bench_files.py;
-vd_group1024 (per region: 1,024 violation_detector machines ticked one after another — region
-groups are not built yet, see docs/performance.md); example_brain_tick (the bundled brain, per
+vd_group1024 (per region: 1,024 violation_detector machines, each with its own weights and
+input, ticked as one ternsig.Population); example_brain_tick (the bundled brain, per
 tick). ``reference_ns`` is the reference's recorded figure (Rust 1.4.0, release, one thread, this
 machine type, 2026-12-02). A first line reports the compiled loop's load time in this process
 (``first_compile_s``: cold when Numba's cache is empty).
@@ -36,7 +36,8 @@ REASONING = REPO / "tests" / "conformance" / "reasoning"
 EXAMPLE = REPO / "src" / "ternsig" / "examples" / "brain"
 REFERENCE_NS = {"vd_tick": 3294.7, "rule_encoder_tick": 1759.9, "state_encoder_tick": 2440.8,
                 "mastery64": 34151.1, "mastery256": 544705.7, "add1": 91.4, "nop": 10.2,
-                "assemble_vd": 11648.1, "serialize_vd": 1596.9, "deserialize_vd": 959.1}
+                "assemble_vd": 11648.1, "serialize_vd": 1596.9, "deserialize_vd": 959.1,
+                "vd_group1024": 3294.7}
 REPS = 5
 
 LOOP_SRC = """.registers
@@ -127,19 +128,28 @@ def mastery_ns(n: int, tier: str) -> float:
 
 
 def group_ns(tier: str, regions: int = 1024) -> float:
+    """Per region: ``regions`` violation_detector machines (each its own weights and input) ticked
+    as one :class:`ternsig.Population` (stacked under the compiled tier, one by one under interp)."""
+    from ternsig.group import Population
+
     it0, x, assemble, apply_inputs, Interpreter, inp, d = _case("violation_detector", tier)
-    program = assemble((d / "program.ternsig").read_text())
-    ticks = []
-    for _ in range(regions):
-        it = Interpreter(program, tier=tier)
+    pop = Population(assemble((d / "program.ternsig").read_text()), regions, tier=tier)
+    rng = np.random.default_rng(11)
+    for it in pop.machines:
         apply_inputs(it.m, inp)
-        ticks.append(_tick(it, x))
+        it.set_weights("C0", rng.integers(-255, 256, (16, 64)))
+    xs = np.tile(x, (regions, 1))
+    xs[1:] = rng.integers(-255, 256, xs[1:].shape)
 
     def all_regions():
-        for t in ticks:
-            t()
+        pop.set_input(xs)
+        return pop.run()
 
-    return _time(all_regions, regions)
+    all_regions()
+    ns = _time(all_regions, regions)
+    if tier == "compiled" and pop.last_path != "stacked":
+        raise SystemExit(f"vd_group1024 did not run stacked ({pop.last_path})")
+    return ns
 
 
 def brain_ns(tier: str) -> float:

@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, int]] = [
     # 8 tools over programs and machines: assembler, validator and policy, loaders, harnesses
     ("ternsig.asm", 8), ("ternsig.safety", 8), ("ternsig.loader", 8), ("ternsig.inputs", 8),
     ("ternsig.testing", 8), ("ternsig.docs", 8), ("ternsig.dataset", 8), ("ternsig.conformance", 8), ("ternsig.fuzz", 8),
-    ("ternsig.highlight", 8),
+    ("ternsig.highlight", 8), ("ternsig.group", 8),
     # 9 the host: fulfils DomainOps (substrate, IPC, banks, models, weight store)
     ("ternsig.host", 9),
     # 10 the brain and the loops that run it (tick, reload, watch)
