@@ -74,6 +74,15 @@ def test_runtime_error_shows_pc_and_program_line(capsys, tmp_path):
     code, out, err = run(capsys, "run", src)
     assert code == 1
     assert f"at: pc 0, {src}:4: relu H1, H2\n" in out
+    assert "hint: H2 is not allocated: declare it in .registers" in out
+
+
+def test_the_hint_names_only_source_registers(capsys, tmp_path):
+    src = tmp_path / "cold.ternsig"
+    src.write_text(".registers\n  H1: i32[4]\n.program\n  load_input H1\n  ternary_matmul H3, C1, H1\n  halt\n")
+    code, out, err = run(capsys, "run", src, "--input", "1,2,3,4")
+    assert code == 1
+    assert "hint: C1 is not allocated" in out and "H3" not in out.split("hint:")[1]
 
 
 def test_spec_without_output_prints_and_writes_nothing(capsys, tmp_path, monkeypatch):

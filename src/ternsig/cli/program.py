@@ -110,8 +110,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"status: {res.status.value}" + (f" ({res.message})" if res.message else ""))
     if not res.ok and 0 <= res.pc < len(program.instructions):
         print(f"at: {_where(program, Path(args.program), res.pc)}")
+        missing = _unallocated_operands(interp, program.instructions[res.pc])
+        if missing:
+            print(f"hint: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not allocated: "
+                  f"declare {'it' if len(missing) == 1 else 'them'} in .registers (or write {'it' if len(missing) == 1 else 'them'} "
+                  f"before this instruction)")
     print(f"output: {interp.m.output.tolist()}")
     return 0 if res.ok else 1
+
+
+def _unallocated_operands(interp, ins) -> list[str]:
+    """The hot/cold register operands of ``ins`` that hold nothing on the machine right now (the
+    reference's "Source not allocated" does not name the register)."""
+    from ..isa.encoding import COLD_REGS, HOT_REGS, reg_name
+    from ..safety.policy import spec_for
+
+    spec = spec_for(ins, interp.registry)
+    if spec is None:
+        return []
+    m = interp.m
+    out = []
+    regs = [o for o in spec.layout if o.kind == "reg" and o.slot in ("A", "B", "C", "D")]
+    if len(regs) > 1:
+        regs = regs[1:]          # `op dst, src…`: the destination is created by the write
+    for o in regs:
+        reg = ins.operands["ABCD".index(o.slot)]
+        bank, idx = reg >> 6, reg & 0x3F
+        empty = (bank == HOT_REGS and m.hot[idx] is None) or (bank == COLD_REGS and m.cold[idx] is None)
+        if empty and reg_name(reg) not in out:
+            out.append(reg_name(reg))
+    return out
 
 
 def _where(program, path: Path, pc: int) -> str:

@@ -22,6 +22,7 @@ from ..loader import find_program, read_source
 from ..program import Program
 from ..registry import ExtensionRegistry
 from ..vm.interpreter import Interpreter
+from .brainapi import BrainAccess
 from .config import BrainConfig, parse_config
 from .ipc import IpcHub
 from .models import ModelTable
@@ -33,7 +34,7 @@ from .tasks import make_task
 EVENT_TYPES = ("boot", "phase_change", "error", "warning", "metric", "checkpoint", "recovery", "shutdown")
 
 
-class Brain:
+class Brain(BrainAccess):
     def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
                  telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None,
                  checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None,
