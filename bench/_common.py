@@ -58,3 +58,41 @@ def print_table(title: str, header: list[str], rows: list[list[object]]) -> None
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+class progress:
+    """A rich progress bar with ETA on stderr for long benchmarks (the tables stay on stdout)::
+
+        with progress(200, "kill/restart trials") as advance:
+            for ...: ...; advance()
+
+    Shown when stderr is a terminal (or BENCH_PROGRESS=1); otherwise ``advance`` does nothing."""
+
+    def __init__(self, total: int, description: str):
+        import sys
+
+        self.total, self.description = total, description
+        self.enabled = os.environ.get("BENCH_PROGRESS", "1" if sys.stderr.isatty() else "0") == "1"
+        self._bar = None
+        self.done = 0             # what the bar showed last (0 when disabled)
+
+    def __enter__(self) -> Callable[..., None]:
+        if not self.enabled:
+            return lambda n=1: None
+        import sys
+
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from ternsig.host.curve import progress_columns
+
+        self._bar = Progress(*progress_columns(), console=Console(file=sys.stderr), transient=True)
+        self._bar.start()
+        job = self._bar.add_task(self.description, total=self.total)
+        self._job = job
+        return lambda n=1: self._bar.advance(job, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self.done = int(self._bar.tasks[0].completed)
+            self._bar.stop()

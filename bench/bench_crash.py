@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import progress  # noqa: E402  (a bar with ETA on stderr, when it is a terminal)
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "src" / "ternsig" / "examples" / "brain"
 HEADER_RE = re.compile(r"telemetry in (\S+) \(run")
 RUNNING_RE = re.compile(r"running from tick (\d+)")
@@ -172,21 +175,23 @@ def run_trials(n: int, workdir: Path, *, every: int = 0, seconds: float = 1.0, m
     rng = random.Random(seed)
     s = Summary()
     prev: Optional[Trial] = None
-    for i in range(n + 1):
-        final = i == n
-        t = run_trial(brain, rng, every=every, seconds=seconds, max_delay=max_delay,
-                      kill_after_checkpoints=1 if final else kill_after_checkpoints)
-        if prev is not None:
-            if t.restored is not None:
-                lost = max(0, prev.last_done - t.restored)
-                s.lost.append(lost)
-                rate = (prev.last_done - (prev.restored or 0)) / prev.ran_s if prev.ran_s > 0 else 0.0
-                s.lost_s.append(lost / rate if rate > 0 else 0.0)
-        if not final:
-            s.trials.append(t)
-        elif t.failed:
-            s.trials.append(Trial(failed=t.failed))
-        prev = t
+    with progress(n + 1, "kill/restart trials") as advance:
+        for i in range(n + 1):
+            final = i == n
+            t = run_trial(brain, rng, every=every, seconds=seconds, max_delay=max_delay,
+                          kill_after_checkpoints=1 if final else kill_after_checkpoints)
+            if prev is not None:
+                if t.restored is not None:
+                    lost = max(0, prev.last_done - t.restored)
+                    s.lost.append(lost)
+                    rate = (prev.last_done - (prev.restored or 0)) / prev.ran_s if prev.ran_s > 0 else 0.0
+                    s.lost_s.append(lost / rate if rate > 0 else 0.0)
+            if not final:
+                s.trials.append(t)
+            elif t.failed:
+                s.trials.append(Trial(failed=t.failed))
+            prev = t
+            advance()
     return s
 
 

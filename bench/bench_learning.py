@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _common  # noqa: E402,F401  (pins BLAS threads before NumPy loads)
+import _common  # noqa: E402  (pins BLAS threads before NumPy loads; progress bars)
 
 import numpy as np  # noqa: E402
 
@@ -205,8 +205,10 @@ def train(learner: FirmwareLearner, data: Dataset, epochs: int, schedule: list[i
         if stop <= seen:
             continue
         steps0, t0 = learner.interp.steps, time.perf_counter()
-        for i in order[seen:stop]:
-            learner.train_step(data.x_train[i], int(data.y_train[i]))
+        with _common.progress(stop - seen, f"{data.name}: samples {seen}..{stop} of {len(order)}") as advance:
+            for i in order[seen:stop]:
+                learner.train_step(data.x_train[i], int(data.y_train[i]))
+                advance()
         train_s += time.perf_counter() - t0
         steps += learner.interp.steps - steps0
         seen = stop

@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import progress  # noqa: E402  (a bar with ETA on stderr, when it is a terminal)
+
 WORKER = r"""
 import sys
 from ternsig.signal import Signal
@@ -110,13 +113,15 @@ def main() -> None:
     torn = lost = saves = 0
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="thermo-crash-") as tmp:
-        for i in range(a.trials):
-            d = Path(tmp) / f"t{i}"
-            d.mkdir()
-            tr, lo, n = trial(d, mode, rng.uniform(0, a.max_delay))
-            torn += tr
-            lost += lo
-            saves += n
+        with progress(a.trials, "kill trials") as advance:
+            for i in range(a.trials):
+                d = Path(tmp) / f"t{i}"
+                d.mkdir()
+                tr, lo, n = trial(d, mode, rng.uniform(0, a.max_delay))
+                torn += tr
+                lost += lo
+                saves += n
+                advance()
     dt = time.perf_counter() - t0
     print(f"mode={mode}: {a.trials} trials, {saves} completed saves before the kills, {dt:.1f} s")
     print(f"{a.trials} trials, {torn} torn, {lost} lost")
