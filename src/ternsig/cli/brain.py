@@ -28,8 +28,16 @@ def cmd_brain_run(args: argparse.Namespace) -> int:
     from ..host.runner import run_brain
     from .durability import run_flag_kwargs
 
-    plot = check_plot_target(args.plot)
+    from ..cluster.comm import launcher_world
+
     state = Path(args.state) if args.state else default_state_dir(Path(args.dir))
+    if launcher_world() is not None:     # started by mpiexec: one brain over its ranks (mpi4py from here on)
+        from ..cluster.launch import refuse_cluster_options, run_cluster
+
+        refuse_cluster_options(args.watch, args.plot)
+        return run_cluster(Path(args.dir), args.ticks, state_dir=state, telemetry=args.telemetry,
+                           **run_flag_kwargs(args))
+    plot = check_plot_target(args.plot)
     return run_brain(Path(args.dir), ticks=args.ticks, telemetry=args.telemetry, watch=args.watch,
                      quiet=args.quiet, state_dir=state, plot=plot, **run_flag_kwargs(args))
 
