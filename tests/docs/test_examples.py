@@ -31,7 +31,7 @@ from ternsig.host.config import parse_config
 
 DOCS = REPO / "docs"
 #: the guide pages whose examples are run (the engine pages describe internals and figures)
-GUIDE = ["language.md", "roles.md", "schemas.md", "editors.md"]
+GUIDE = ["language.md", "roles.md", "schemas.md", "learning.md", "tutorial.md", "editors.md"]
 
 _FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```\s*$", re.M | re.S)
 _TITLE = re.compile(r'title="([^"]+)"')
