@@ -7,7 +7,7 @@ import os
 
 from ternsig.reload import HotReloader, ReloadTarget, swap_program
 
-from tests.test_reload import make_interp, run, src
+from tests.reload.test_reloader import make_interp, run, src
 
 
 class Clock:

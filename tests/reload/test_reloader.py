@@ -67,7 +67,7 @@ def run(it, x=(1, 2, 3, 4)):
 
 def test_a_truncated_source_is_refused_or_is_a_shorter_valid_program():
     """prepare_program judges validity only; that a file is complete is decided by the watcher
-    (size and hash stable across the debounce: tests/test_reload_completeness.py)."""
+    (size and hash stable across the debounce: tests/reload/test_completeness.py)."""
     text = src()
     full = prepare_program(text, "runtime").instructions
     for cut in range(len(text)):
