@@ -1,11 +1,13 @@
 """Hot reload takes only complete files: a version is tried once its size and content hash stayed
-the same across the debounce (re-read at that moment), never because of how the program ends.
+the same across the debounce (re-read at that moment), or at once when it arrived as a new inode
+nobody holds open for writing (an atomic rename) — never because of how the program ends.
 Time is driven by hand (an injected clock) and files are polled explicitly: no sleeps."""
 from __future__ import annotations
 
 import os
 
 from ternsig.reload import HotReloader, ReloadTarget, swap_program
+from ternsig.reload.filewatch import writers_gone
 
 from tests.reload.test_reloader import make_interp, run, src
 
@@ -55,7 +57,7 @@ def test_a_program_without_a_trailing_halt_reloads(tmp_path):
     r, events = reloader(f, it, clock)
     base = run(it)
     f.write_text(src(shift=2).replace("    halt\n", ""))
-    r.check(force=True)
+    assert r.check(force=True) == []                     # written in place: waits the debounce
     clock.t += 1
     (ev,) = r.check(force=True)
     assert ev.ok and run(it) == [v >> 2 for v in base]
@@ -82,7 +84,8 @@ def test_a_change_the_watcher_missed_restarts_the_quiet_period(tmp_path):
     assert ev.ok and run(it) == [v >> 3 for v in base]
 
 
-def test_an_atomic_rename_save_takes_effect_after_one_debounce(tmp_path):
+def test_an_atomic_rename_save_takes_effect_at_once(tmp_path):
+    """A new inode that nobody holds open for writing is a complete file: no quiet period."""
     f = tmp_path / "demo.ternsig"
     f.write_text(src())
     it = make_interp(f.read_text())
@@ -91,11 +94,33 @@ def test_an_atomic_rename_save_takes_effect_after_one_debounce(tmp_path):
     base = run(it)
     tmp = tmp_path / ".demo.ternsig.swp"
     tmp.write_text(src(shift=1))
+    assert writers_gone(tmp) is True                     # this system can tell (Linux leases)
     os.replace(tmp, f)                                   # the editor-friendly convention
-    assert r.check(force=True) == []
+    (ev,) = r.check(force=True)
+    assert ev.ok and ev.latency_s == 0 and run(it) == [v >> 1 for v in base]
+
+
+def test_a_new_file_still_being_written_waits_for_the_quiet_period(tmp_path):
+    """Delete and re-create (a new inode) while the writer still has it open: not complete; the
+    rest written in place afterwards is an in-place change, judged by the debounce."""
+    f = tmp_path / "demo.ternsig"
+    f.write_text(src())
+    it = make_interp(f.read_text())
+    clock = Clock()
+    r, events = reloader(f, it, clock)
+    base = run(it)
+    full = src(shift=1)
+    f.unlink()
+    with open(f, "w") as w:
+        w.write(full[:40])
+        w.flush()
+        assert writers_gone(f) is False
+        assert r.check(force=True) == []                 # new inode, but a writer holds it
+        w.write(full[40:])
+    assert r.check(force=True) == [] and r.swaps == 0    # the rest came in place: wait the debounce
     clock.t += 1
     (ev,) = r.check(force=True)
-    assert ev.ok and ev.latency_s == 1 and run(it) == [v >> 1 for v in base]
+    assert ev.ok and run(it) == [v >> 1 for v in base]
 
 
 def test_a_bad_complete_version_is_reported_once_and_the_old_one_keeps_running(tmp_path):

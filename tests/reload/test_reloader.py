@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import io
-import threading
-import time
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -161,44 +160,62 @@ def test_apply_reload_refuses_new_thermogram_after_boot():
 
 
 # ---- the watcher -----------------------------------------------------------------------------------------------
+# Deterministic: time is an injected clock, polls are forced, and every save gets a strictly later
+# mtime (two real writes within the kernel's timestamp granularity could share one). With the OS
+# watcher the test waits for its report (wait_for_change) before polling, so nothing races.
 
-def _wait(reloader, until, timeout=2.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        reloader.check()
-        if until():
-            return True
-        time.sleep(0.002)
-    return False
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def save(f: Path, text: str) -> None:
+    """Write ``text`` in place, as an editor does, with an mtime later than any before."""
+    old = f.stat().st_mtime_ns if f.exists() else 0
+    f.write_text(text)
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, max(st.st_mtime_ns, old + 1_000_000)))
+
+
+def settle(r: HotReloader, clock: Clock, debounce: float = 1.0) -> list:
+    """The change is seen, then stays quiet for the debounce: what the reloader does then."""
+    if r.watcher.backend == "watchfiles":
+        assert r.watcher.wait_for_change(30), "the OS watcher never reported the save"
+    first = r.check(force=True)
+    clock.t += debounce
+    return first + r.check(force=True)
 
 
 @pytest.mark.parametrize("backend", [False, True])
 def test_reloader_swaps_and_keeps_last_good(tmp_path, backend):
-    if backend:
-        pytest.importorskip("watchfiles")
     f = tmp_path / "demo.ternsig"
     f.write_text(src())
     it = make_interp(f.read_text())
     events = []
+    clock = Clock()
     r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=backend,
-                    debounce=0.03, report=events.append)
+                    debounce=1.0, clock=clock, report=events.append)
     try:
         assert r.watcher.backend == ("watchfiles" if backend else "polling")
         base = run(it)
-        f.write_text(src(shift=1))
-        assert _wait(r, lambda: r.swaps == 1)
-        assert run(it) == [v >> 1 for v in base]
+        save(f, src(shift=1))
+        settle(r, clock)
+        assert r.swaps == 1 and run(it) == [v >> 1 for v in base]
         # a half-written version: the old program keeps running, the failure is reported once
-        f.write_text(src(shift=2)[:-12])
-        assert _wait(r, lambda: r.rejections == 1)
-        assert run(it) == [v >> 1 for v in base]
-        f.write_text(src(shift=2)[:-13])     # same failure (same line), different bytes
-        assert _wait(r, lambda: r.rejections == 2)
+        save(f, src(shift=2)[:-12])
+        settle(r, clock)
+        assert r.rejections == 1 and run(it) == [v >> 1 for v in base]
+        save(f, src(shift=2)[:-13])     # same failure (same line), different bytes
+        settle(r, clock)
+        assert r.rejections == 2
         assert [e.ok for e in events] == [True, False] and r.suppressed == 1
         assert "does not assemble" in events[1].reason and ":15:" in events[1].reason
-        f.write_text(src(shift=2))
-        assert _wait(r, lambda: r.swaps == 2)
-        assert run(it) == [v >> 2 for v in base]
+        save(f, src(shift=2))
+        settle(r, clock)
+        assert r.swaps == 2 and run(it) == [v >> 2 for v in base]
         assert it.m.cold[0].temps.tolist() == [3, 3, 3, 3, 0, 0, 1, 2]
     finally:
         r.close()
@@ -208,41 +225,50 @@ def test_unchanged_content_is_not_reloaded(tmp_path):
     f = tmp_path / "demo.ternsig"
     f.write_text(src())
     it = make_interp(f.read_text())
-    r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False)
-    f.write_text(src())            # same bytes, new mtime
-    assert not _wait(r, lambda: r.swaps > 0, timeout=0.2)
+    clock = Clock()
+    r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False,
+                    clock=clock)
+    save(f, src())            # same bytes, new mtime
+    assert settle(r, clock) == [] and r.swaps == 0
 
 
-def test_trailing_debounce_mode_waits(tmp_path):
+def test_a_version_waits_the_whole_debounce(tmp_path):
     f = tmp_path / "demo.ternsig"
     f.write_text(src())
     it = make_interp(f.read_text())
+    clock = Clock()
     r = HotReloader([ReloadTarget(f, "runtime", lambda p: swap_program(it, p))], use_watchfiles=False,
-                    debounce=0.08)
-    f.write_text(src(shift=1))
-    t0 = time.monotonic()
-    assert _wait(r, lambda: r.swaps == 1)
-    assert time.monotonic() - t0 >= 0.07
+                    debounce=8, clock=clock)
+    save(f, src(shift=1))
+    assert r.check(force=True) == []
+    clock.t += 7
+    assert r.check(force=True) == [] and r.swaps == 0
+    clock.t += 1
+    (ev,) = r.check(force=True)
+    assert ev.ok and ev.latency_s == 8
 
 
 def test_run_watch_dev_loop(tmp_path):
+    """Edits happen at chosen ticks (``stop`` is asked before every tick); the reloader polls at
+    every tick boundary (no throttle, no debounce), so the outcome does not depend on speed."""
     f = tmp_path / "demo.ternsig"
     f.write_text(src())
     out = io.StringIO()
-    done = threading.Event()
+    calls = []
 
-    def editor():
-        time.sleep(0.15)
-        f.write_text(src(shift=1)[:-20])        # half-written: refused, once
-        time.sleep(0.15)
-        f.write_text(src(shift=1))
-        time.sleep(0.2)
-        done.set()
+    def stop() -> bool:
+        calls.append(1)
+        if len(calls) == 3:
+            save(f, src(shift=1)[:-20])        # half-written: refused, once
+        elif len(calls) == 6:
+            save(f, src(shift=1))
+        return len(calls) > 9
 
-    threading.Thread(target=editor, daemon=True).start()
-    rc = run_watch(tmp_path, out, stop=done.is_set, tick_interval=0.005, debounce=0.03, use_watchfiles=False)
+    rc = run_watch(tmp_path, out, stop=stop, tick_interval=0, debounce=0, use_watchfiles=False,
+                   reload_options={"poll_interval": 0})
     text = out.getvalue()
     assert rc == 0
     assert "loaded demo.ternsig" in text and "reloaded demo.ternsig" in text
     assert text.count("kept the last good demo.ternsig") == 1
+    assert text.index("kept the last good") < text.index("reloaded demo.ternsig")
     assert run_watch(tmp_path / "nope", io.StringIO()) == 2

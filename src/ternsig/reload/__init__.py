@@ -12,9 +12,11 @@ Why this exists and how it differs from the reference (``vm/hot_reload.rs``):
   program without a trailing ``halt`` reloads like any other.
 * **Editor-friendly saves.** Editors that save by writing a temporary file and renaming it over
   the firmware (an atomic rename, the default of most editors) present exactly one complete
-  version, which takes effect one debounce later at a tick boundary. A slow in-place write is
-  picked up only after it has been quiet for the debounce; a rejected version is reported once
-  per distinct failure.
+  version on a new inode; once no process holds it open for writing (the kernel's answer, a
+  Linux read lease) it takes effect at the next tick boundary — no quiet period, so
+  edit-to-effect is a tick or two (p95 ≤ 20 ms, ``bench/bench_reload.py``). A write in place
+  (same inode) is picked up only after it has been quiet for the debounce; a rejected version is
+  reported once per distinct failure.
 * **Keep learned state.** The reference copies back the *weights* of cold registers 0..15 whose
   keys and shapes match and loses their temperatures (and pressure). :func:`swap_program` keeps
   the whole :class:`~ternsig.vm.state.ColdBuffer` (weights, temperatures, usage) and the learning

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from ..program import Program
-from .filewatch import FileWatcher, _FileState
+from .filewatch import FileWatcher, _FileState, writers_gone
 from .swap import ReloadReport, apply_reload
 from .verify import ReloadRejected, prepare_program
 
@@ -39,7 +39,8 @@ class HotReloader:
     """Watches firmware files and swaps complete versions in; call :meth:`check` between ticks.
 
     A version is tried once its size and content hash stayed the same for ``debounce`` seconds
-    (re-checked against the file when the period ends). ``report(event)`` is called for every swap
+    (re-checked against the file when the period ends) — or at once when it arrived as a new inode
+    (an editor's atomic rename) that no process holds open for writing any more. ``report(event)`` is called for every swap
     and once per distinct failure of a file. The counters ``swaps``, ``rejections`` and
     ``suppressed`` say how often each happened. ``clock`` is injectable so tests drive time.
     """
@@ -86,7 +87,7 @@ class HotReloader:
                 self._waiting.discard(p)
                 continue
             now = self.clock()
-            if now - st.changed_at < self.debounce:
+            if now - st.changed_at < self.debounce and not self._complete_already(p, st):
                 continue                          # still changing, or not quiet for long enough
             if not self.watcher.confirm(p, now):
                 continue                          # changed after all: a new quiet period starts
@@ -97,6 +98,14 @@ class HotReloader:
             if ev is not None:
                 out.append(ev)
         return out
+
+    @staticmethod
+    def _complete_already(p: Path, st: _FileState) -> bool:
+        """A file replaced by a new inode (write a temp file, rename it over: what most editors do)
+        is complete once nobody has that inode open for writing — no need to wait for a quiet
+        period. Content written in place (same inode, maybe piece by piece, each piece closed)
+        cannot be judged that way and always waits the debounce."""
+        return st.replaced and writers_gone(p) is True
 
     def _try(self, p: Path, st: _FileState) -> Optional[ReloadEvent]:
         target = self.targets[p]

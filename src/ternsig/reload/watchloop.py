@@ -21,21 +21,23 @@ STATUS_EVERY = 100
 def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]] = None,
               tick_interval: float = 0.01, debounce: float = DEFAULT_DEBOUNCE,
               use_watchfiles: Optional[bool] = None, max_ticks: Optional[int] = None,
-              state_dir: Optional[Path] = None) -> int:
+              state_dir: Optional[Path] = None, reload_options: Optional[dict[str, Any]] = None) -> int:
     """Run every ``*.ternsig`` in ``directory`` (or the brain, when it holds a ``boot.ternsig``
     with regions) and hot-reload edits until ``stop()`` is true, ``max_ticks`` ran or Ctrl-C.
 
     Each standalone program runs once per tick on its last input (zeros until one is given); a
     changed output is printed. A brain prints a status line every ``STATUS_EVERY`` ticks and keeps
     its state in ``state_dir`` (default ``DIR/state``). Returns a process exit status: 0, 1 when
-    the brain cannot boot, 2 for a bad directory, 130 after Ctrl-C.
+    the brain cannot boot, 2 for a bad directory, 130 after Ctrl-C. ``reload_options`` go to the
+    reloader (tests pass ``poll_interval=0`` and an injected ``clock``).
     """
     directory = Path(directory)
     if not directory.is_dir():
         out.write(f"ternsig watch: {directory}: not a directory\n")
         return 2
     if (directory / "boot.ternsig").exists():
-        return _watch_brain(directory, out, stop, tick_interval, debounce, use_watchfiles, max_ticks, state_dir)
+        return _watch_brain(directory, out, stop, tick_interval, debounce, use_watchfiles, max_ticks, state_dir,
+                            reload_options=reload_options)
     paths = sorted(directory.rglob("*.ternsig"))
     if not paths:
         out.write(f"ternsig watch: no .ternsig files under {directory}\n")
@@ -52,7 +54,7 @@ def run_watch(directory: Path, out: TextIO, *, stop: Optional[Callable[[], bool]
         except TernsigError as exc:
             out.write(f"not loaded {p.relative_to(directory)}: {exc}\n")
         targets.append(ReloadTarget(p, None, (lambda prog, i=interp: swap_program(i, prog)), p.stem))
-    reloader = HotReloader(targets, debounce=debounce, use_watchfiles=use_watchfiles,
+    reloader = HotReloader(targets, debounce=debounce, use_watchfiles=use_watchfiles, **(reload_options or {}),
                            report=lambda ev: (out.write(describe(ev, directory) + "\n"), out.flush()))
 
     def print_changes(t: Tick) -> None:
@@ -97,7 +99,8 @@ class ProgramSet:
 
 
 def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, use_watchfiles, max_ticks,
-                 state_dir: Optional[Path] = None, status_every: int = STATUS_EVERY) -> int:
+                 state_dir: Optional[Path] = None, status_every: int = STATUS_EVERY,
+                 reload_options: Optional[dict[str, Any]] = None) -> int:
     from ..host.brain import Brain
     from ..host.curve import status_line
 
@@ -107,7 +110,7 @@ def _watch_brain(directory: Path, out: TextIO, stop, tick_interval, debounce, us
     except TernsigError as exc:
         out.write(f"ternsig watch: {exc}\n")
         return 1
-    reloader = brain_reloader(brain, debounce=debounce, use_watchfiles=use_watchfiles,
+    reloader = brain_reloader(brain, debounce=debounce, use_watchfiles=use_watchfiles, **(reload_options or {}),
                               report=lambda ev: (out.write(describe(ev, directory) + "\n"), out.flush()))
     out.write(f"brain {brain.config.name if hasattr(brain.config, 'name') else directory.name}: "
               f"{len(brain.regions)} regions, watching their firmware; state in {brain.state_dir}; "
