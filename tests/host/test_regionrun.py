@@ -175,3 +175,14 @@ def test_work_is_configurable_per_region_and_per_brain(root):
     b = make_brain(root / "b", {"a": (adds, "budget=20000")}, config="work 13000000")
     b.tick()
     assert_trapped(b, "a", "add needs 12,582,912 units, 417,088 left")
+
+
+def test_bank_scans_are_charged_to_the_work_budget(root):
+    """Before: a bank query scans every entry on the host, free of charge: a loop of queries on a
+    large bank ran for seconds within any budget. Each query now costs the bank's values."""
+    regs = "H0: i32[64]\nH1: i32[1]\nH4: i32[1]"
+    prog = "loop 100\nbank.bank_write H1, H0, 0\nend_loop\nloop 1000\nbank.bank_query H4, H0, 0, 1\nend_loop\nhalt"
+    b = make_brain(root, {"r": (firmware(prog, regs), "budget=2000")}, config="bank r 0=mem")
+    b.tick()
+    msg = assert_trapped(b, "r", "BankQuery: work budget exhausted: scanning bank 'mem' needs 6,400 units")
+    assert len(b.banks.banks["mem"]) == 100 and "pc 4 (" in msg

@@ -124,3 +124,30 @@ def test_chl_correlations_are_charged_and_bounded():
     it = interp(src, "interp")
     res = it.run()                                  # no work budget: the memory limit still holds
     assert res.kind == "memory" and "CHL: memory limit" in res.message
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_weight_writes_call_the_guard_hook_with_their_pc_in_both_tiers(tier):
+    """The host's layer-4 guard hangs on this hook: a compiled kernel for a weight-writing row must
+    leave it to the wrapper whenever a work budget (a brain run) is set."""
+    src = """.registers
+    C0: ternary[1, 4]
+    H0: i32[4]
+    H1: i32[1]
+.program
+    loop 3
+    set H1, 1
+    mastery_update C0, H0, H1
+    mastery_commit C0
+    end_loop
+    halt
+"""
+    it = interp(src, tier)
+    seen: list[int] = []
+    it.on_weight_write = seen.append
+    assert it.run(work=10**9).status.value == "halt"
+    assert seen == [3, 3, 3]
+    it = interp(src, tier)
+    it.on_weight_write = seen.append
+    it.run()                                             # no work budget: no hook (the lean loop)
+    assert seen == [3, 3, 3]

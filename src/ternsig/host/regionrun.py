@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from ..errors import PolicyTrap, TernsigError
+from ..errors import FuelTrap, PolicyTrap, TernsigError
 from ..vm.results import Status
 from .handlers import BrainView
 from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 4            # nested REGION_FIRE / MODEL_EXEC depth
 SLICE = 65_536           # instructions between two deadline checks
+#: DomainOps whose fulfilment scans a whole bank (scores every entry): charged the bank's values
+#: (entries x width) as work before the host serves them, since the VM's operands cannot see the bank
+SCANS_BANK = frozenset({"BankQuery", "BankEvict", "BankCompact"})
 #: work units a region may spend per instruction of its budget: the default budget of 100,000
 #: instructions allows 25.6 million element operations per tick (measured: a saturating add on
 #: 4M elements, 12.6M units, takes ~0.3 s in the interpreter tier, ~0.01-0.05 s compiled)
@@ -196,6 +199,7 @@ class RegionRunner:
                     continue                  # a slice ended: re-check budget and deadline
                 if res.status is Status.YIELD:
                     try:
+                        self.charge_host_work(r, res.op, budget)
                         self.serve(r, res.op)
                     except TernsigError as exc:
                         ins = r.program.instructions[interp.pc - 1] if interp.pc else None
@@ -232,6 +236,19 @@ class RegionRunner:
         ins = r.program.instructions[pc] if 0 <= pc < len(r.program.instructions) else None
         spec = r.interp.registry.spec(ins.ext_id, ins.opcode) if ins is not None else None
         return spec is not None and spec.writes_weights
+
+    def charge_host_work(self, r: "Region", op: Any, budget: Budget) -> None:
+        """Charge the work the host will do for ``op`` (a bank scan) before it does it."""
+        if op.op_name not in SCANS_BANK:
+            return
+        name = r.bank_slots.get(op.bank_slot)
+        bank = self.brain.banks.banks.get(name) if name is not None else None
+        w = len(bank) * bank.width if bank is not None else 0
+        if w > budget.work:
+            budget.out_of_work = True
+            raise FuelTrap(f"{op.op_name}: work budget exhausted: scanning bank {name!r} needs {w:,} units, "
+                           f"{budget.work:,} left", kind="work")
+        budget.work -= w
 
     def serve(self, r: "Region", op: Any) -> None:
         from .fulfil import fulfil
