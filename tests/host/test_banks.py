@@ -137,3 +137,45 @@ def test_a_bank_file_cannot_choose_where_the_next_save_goes(tmp_path):
     (tmp_path / "episodic.bank").write_bytes(Bank("../../evil", 4).to_bytes())
     with pytest.raises(FormatError, match="holds bank"):
         BankSet(tmp_path, width=4).load_all()
+
+
+def _naive_query(b: Bank, q, k: int) -> list:
+    """Sparse cosine written out in Python ints: only q's non-zero dimensions take part."""
+    import math
+
+    q = [max(-255, min(255, int(v))) for v in list(q)[: b.width]]
+    dims = [i for i, v in enumerate(q) if v]
+    if not len(b) or k <= 0 or not dims:
+        return []
+    nq = sum(q[i] * q[i] for i in dims)
+    scored = []
+    for row, eid in zip(b.vectors.tolist(), b.ids.tolist()):
+        dot = sum(row[i] * q[i] for i in dims)
+        den = math.isqrt(sum(row[i] * row[i] for i in dims) * nq)
+        s = 0 if den == 0 else abs(dot * 256) // den * (1 if dot >= 0 else -1)
+        scored.append((eid, s))
+    return sorted(scored, key=lambda t: -t[1])[:k]       # stable: ties keep insertion order
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_query_matches_a_naive_cosine_through_inserts_deletes_and_evictions(seed):
+    """The query's cached float rows must follow every change of the vectors."""
+    rng = np.random.default_rng(seed)
+    w = 6 if seed < 6 else 300            # float32 sums up to width 258, float64 above
+    b = Bank("t", width=w, max_entries=40)
+    for tick in range(200):
+        act = rng.integers(0, 10)
+        if act < 5 or not len(b):
+            v = rng.integers(-300, 300, w) * (rng.random(w) < 0.7)
+            b.insert(v, tick)
+        elif act == 5:
+            b.delete(int(b.ids[rng.integers(0, len(b))]))
+        elif act == 6:
+            b.evict(int(rng.integers(1, 4)), tick)
+        elif act == 7 and tick % 50 == 7:
+            b.compact()
+        elif act == 8 and tick % 60 == 8:
+            b.vectors = b.vectors[::-1].copy()
+        q = rng.integers(-300, 300, int(rng.choice([w, w - 2, w + 3]))) * (rng.random(1) < 0.95)
+        k = int(rng.integers(0, 8))
+        assert b.query(q, k) == _naive_query(b, q, k), tick

@@ -40,12 +40,13 @@ class Population:
 
     def __init__(self, program: Program, n: int, *, registry: Optional[ExtensionRegistry] = None,
                  tier: Optional[str] = None, machines: Optional[Sequence[Interpreter]] = None):
-        """``machines``: adopt existing interpreters of ``program`` (a host's regions) instead of
-        making ``n`` fresh ones."""
+        """``machines``: adopt existing interpreters running the same instructions (a host's
+        region array: register declarations may differ) instead of making ``n`` fresh ones."""
         if machines is not None:
             self._its = list(machines)
-            if any(it.program is not self._its[0].program for it in self._its):
-                raise UsageError("Population: every machine must run the same program object")
+            first = self._its[0].program.instructions if self._its else []
+            if any(it.program.instructions != first for it in self._its):
+                raise UsageError("Population: every machine must run the same instructions")
         else:
             if n < 0:
                 raise UsageError(f"Population: n must be at least 0, got {n}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import xxhash
@@ -94,6 +94,10 @@ class Bank:
         self.edges: list[list[Edge]] = []
         self.seq = 0
         self.mutations = 0
+        #: query cache: the vectors as float64 and squared, same rows as ``_vec`` (None: rebuild);
+        #: every change of ``_vec`` either updates its row here or drops the cache
+        self._fq: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._fdtype = np.float32 if width * 255 * 255 < 1 << 24 else np.float64
 
     # ---- storage ------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -107,6 +111,7 @@ class Bank:
     @vectors.setter
     def vectors(self, v: np.ndarray) -> None:
         self._vec = np.ascontiguousarray(v, dtype=np.int32).reshape(-1, self.width)
+        self._fq = None
         self._sync_rows()
 
     @property
@@ -143,6 +148,7 @@ class Bank:
 
         self._vec, self._ids = grow(self._vec), grow(self._ids)
         self._col = {c: grow(a) for c, a in self._col.items()}
+        self._fq = None
 
     def column(self, name: str) -> np.ndarray:
         """A bookkeeping column (``temperature``, ``created``, ``accessed``, ``access_count``,
@@ -160,6 +166,7 @@ class Bank:
         idx = np.flatnonzero(keep)
         k = len(idx)
         self._vec[:k] = self._vec[idx]
+        self._fq = None
         self._ids[:k] = self._ids[idx]
         for a in self._col.values():
             a[:k] = a[idx]
@@ -170,6 +177,10 @@ class Bank:
         """Remove row ``i``, shifting the later rows down one (insertion order is kept)."""
         n = self._n
         self._vec[i:n - 1] = self._vec[i + 1:n]
+        fq = self._fq
+        if fq is not None:
+            for a in fq:
+                a[i:n - 1] = a[i + 1:n]
         self._ids[i:n - 1] = self._ids[i + 1:n]
         for a in self._col.values():
             a[i:n - 1] = a[i + 1:n]
@@ -201,6 +212,10 @@ class Bank:
         i = self._n
         self._reserve(i + 1)
         self._vec[i] = np.clip(np.asarray(vector, np.int64), -255, 255)
+        fq = self._fq
+        if fq is not None:
+            fq[0][i] = self._vec[i]
+            fq[1][i] = fq[0][i] * fq[0][i]
         self._ids[i] = entry_id
         for c, _, init in _COLUMNS:
             self._col[c][i] = tick if init is None else init
@@ -217,13 +232,20 @@ class Bank:
         mask = q != 0
         if not mask.any():
             return []
-        # float64 BLAS is exact here: |dot| and |s|² are at most 64·255² per dimension block, far
-        # below 2**53; NumPy integer matmul has no BLAS and was ~3x slower
-        sf = self.vectors.take(np.flatnonzero(mask), axis=1).astype(np.float64)   # take: ~2x a boolean gather
-        qv = q[mask]
-        dot = (sf @ qv.astype(np.float64)).astype(np.int64)
-        nq = int(qv @ qv)
-        ns = np.einsum("ij,ij->i", sf, sf).astype(np.int64)
+        # Two matrix-vector products over cached float copies of the vectors (no gather, no
+        # conversion per query): the dot with q (zeros where q is zero) and the squared norms over
+        # q's non-zero dimensions (the squares times the 0/1 mask). Exact: every product and partial
+        # sum is an integer of at most width·255², below 2**24 (float32) for width <= 258, else
+        # below 2**53 (float64).
+        fq = self._fq
+        if fq is None or len(fq[0]) < self._n:
+            vf = self._vec.astype(self._fdtype)
+            fq = self._fq = (vf, vf * vf)
+        n, lq = self._n, len(q)
+        vf, v2 = fq[0][:n, :lq], fq[1][:n, :lq]
+        dot = (vf @ q.astype(self._fdtype)).astype(np.int64)
+        nq = int(q @ q)
+        ns = (v2 @ mask.astype(self._fdtype)).astype(np.int64)
         denom = isqrt_arr(ns * nq)
         score = np.where(denom > 0, tdiv_arr(dot * 256, np.where(denom > 0, denom, 1)), 0)
         neg = -score
@@ -288,6 +310,7 @@ class Bank:
         """Release the spare capacity (the live rows stay contiguous either way)."""
         n = self._n
         self._vec, self._ids = self._vec[:n].copy(), self._ids[:n].copy()
+        self._fq = None
         self._col = {c: a[:n].copy() for c, a in self._col.items()}
 
     def consolidation_pass(self, tick: int, min_access: int = 3, min_age: int = 100) -> int:
