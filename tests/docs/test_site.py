@@ -27,7 +27,7 @@ def site(tmp_path_factory):
 
 
 def test_site_builds_strict_with_every_page(site):
-    for page in ("index.html", "api/index.html", "isa/index.html", "design/index.html", "deviations/index.html"):
+    for page in ("index.html", "api/index.html", "language/index.html", "tutorial/index.html", "isa/index.html", "design/index.html", "deviations/index.html"):
         assert (site / page).is_file(), page
 
 
@@ -36,6 +36,12 @@ def test_api_reference_is_rendered_from_docstrings(site):
     for ident in ("ternsig.vm.interpreter.Interpreter", "ternsig.vm.access.MachineAccess.predict",
                   "ternsig.asm.assembler.assemble", "ternsig.host.brain.Brain"):
         assert f'id="{ident}"' in html, ident
+
+
+def test_ternsig_blocks_are_highlighted_by_the_lexer(site):
+    html = (site / "language" / "index.html").read_text()
+    assert '<span class="k">ternary_matmul</span>' in html          # a mnemonic, as a keyword
+    assert '<span class="err">relux</span>' in html                 # the refused example's typo
 
 
 def test_isa_page_keeps_register_subscripts(site):
