@@ -11,6 +11,10 @@ from tests.paths import EXAMPLES
 from tests.test_cli import one_error_line, run
 
 
+#: checkpoints only where the test says (the default 1 s timer would add some under load)
+NO_TIMER = ("--checkpoint-seconds", "0")
+
+
 @pytest.fixture
 def brain(tmp_path: Path) -> Path:
     d = tmp_path / "brain"
@@ -30,12 +34,12 @@ def test_run_says_where_it_writes_and_checkpoints_on_the_flags(capsys, brain):
         ["checkpoint 10 tick 10 every", "checkpoint 20 tick 20 every", "checkpoint 30 tick 30 every"]
     assert sorted(p.name for p in (brain / "state" / "checkpoints").iterdir()) == \
         ["000000000020", "000000000030", "manifest-000000000020", "manifest-000000000030"]
-    code, out, _ = run(capsys, "brain", "run", str(brain), "-q", "--ticks", "5", "--checkpoint-every", "10")
+    code, out, _ = run(capsys, "brain", "run", str(brain), "-q", "--ticks", "5", "--checkpoint-every", "10", *NO_TIMER)
     assert "restored checkpoint 30 (tick 30)" in out and "state saved under" in out and "(checkpoint 35)" in out
 
 
 def test_inspect_lists_checkpoints_and_describes_the_newest(capsys, brain):
-    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "20", "--checkpoint-every", "10")
+    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "20", "--checkpoint-every", "10", *NO_TIMER)
     code, out, _ = run(capsys, "brain", "inspect", str(brain))
     assert code == 0
     assert re.search(r"\*\s+20\s+tick\s+20\s+5 parts .* exit\s+complete", out) is None   # tick 20 was periodic
@@ -47,7 +51,8 @@ def test_inspect_lists_checkpoints_and_describes_the_newest(capsys, brain):
 
 
 def test_rollback_then_run_resumes_from_the_older_checkpoint(capsys, brain):
-    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "30", "--checkpoint-every", "10", "--keep-checkpoints", "5")
+    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "30", "--checkpoint-every", "10",
+        "--keep-checkpoints", "5", *NO_TIMER)
     code, out, _ = run(capsys, "brain", "rollback", str(brain), "--to", "10")
     assert code == 0 and "rolled back to checkpoint 10 (tick 10); deleted newer checkpoint(s): 20, 30" in out
     code, out, _ = run(capsys, "brain", "rollback", str(brain))
@@ -57,7 +62,7 @@ def test_rollback_then_run_resumes_from_the_older_checkpoint(capsys, brain):
 
 
 def test_damage_is_reported_and_the_previous_checkpoint_used(capsys, brain):
-    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "20", "--checkpoint-every", "10")
+    run(capsys, "brain", "run", str(brain), "-q", "--ticks", "20", "--checkpoint-every", "10", *NO_TIMER)
     part = brain / "state" / "checkpoints" / "000000000020" / "region.learner.part"
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0xFF
