@@ -2,7 +2,6 @@
 with an AssemblyError that has a line and column — never another exception, never a hang."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -22,13 +21,13 @@ VOCAB = [".meta", ".requires", ".registers", ".program", ".code", ".projection",
 
 
 def check(source: str) -> None:
-    start = time.perf_counter()
+    """Any text assembles or fails with an AssemblyError carrying line and column. (How long the
+    assembler takes is bench_files.py's business: tests do not time anything.)"""
     try:
         assemble(source)
     except AssemblyError as exc:
         assert isinstance(exc.line, int) and exc.line >= 0 and exc.column >= 1
         assert exc.message
-    assert time.perf_counter() - start < 2.0
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
