@@ -168,6 +168,7 @@ def partial_run(workdir: Path, partials: int, use_watchfiles) -> dict:
             if ins not in complete.values() and ins not in stalled:   # a tick ran something not written whole
                 wrong += 1
         th.join()
+        rel.check(force=True)         # see the last write, then let it stay quiet past the debounce
         time.sleep(0.1)
         rel.check(force=True)
         brain.tick()
