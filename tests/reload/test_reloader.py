@@ -272,3 +272,36 @@ def test_run_watch_dev_loop(tmp_path):
     assert text.count("kept the last good demo.ternsig") == 1
     assert text.index("kept the last good") < text.index("reloaded demo.ternsig")
     assert run_watch(tmp_path / "nope", io.StringIO()) == 2
+
+
+def test_a_region_array_reloads_every_instance_keeping_each_ones_weights(tmp_path):
+    """One firmware file, three instances: an edit swaps into all of them, each keeps its own
+    {i}-keyed weights; a version one instance would refuse is swapped into none."""
+    from ternsig.host.brain import Brain
+    from ternsig.host.durable import CheckpointPolicy
+    from ternsig.reload import brain_reloader
+
+    d = tmp_path / "b"
+    d.mkdir()
+    fw = ('.registers\n    C0: ternary[1, 2] key="col.{i}.w"\n    H0: i32[1]\n'
+          '.program\n    load_input H0\n    store_output H0\n    halt\n')
+    (d / "col.ternsig").write_text(fw)
+    (d / "boot.ternsig").write_text(".config\n    region col[3] firmware=col.ternsig role=test\n.program\n    halt\n")
+    b = Brain(d, checkpoint=CheckpointPolicy(every=0, seconds=0))
+    b.boot()
+    for i in range(3):
+        b.region(f"col[{i}]").machine.cold[0].mag[:] = [i + 1, i + 2]
+    rl = brain_reloader(b, debounce=0.0, use_watchfiles=False)
+    assert [t.name for t in rl.targets.values()] == ["col[0] and 2 more"]
+    (d / "col.ternsig").write_text(fw.replace("store_output H0\n", "add H0, H0, H0\n    store_output H0\n"))
+    events = rl.check(force=True)
+    assert [ev.ok for ev in events] == [True], events
+    for i in range(3):
+        r = b.region(f"col[{i}]")
+        assert len(r.program.instructions) == 4 and r.machine.cold[0].key == f"col.{i}.w"
+        assert r.machine.cold[0].mag.tolist() == [i + 1, i + 2]
+    (d / "col.ternsig").write_text(fw.replace('key="col.{i}.w"', 'key="col.{i}.v"'))
+    events = rl.check(force=True)
+    assert [ev.ok for ev in events] == [False] and "frozen" in events[0].reason
+    assert all(len(b.region(f"col[{i}]").program.instructions) == 4 for i in range(3))
+    rl.close()

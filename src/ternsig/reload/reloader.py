@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from ..program import Program
 from .filewatch import FileWatcher, _FileState, writers_gone
-from .swap import ReloadReport, apply_reload
+from .swap import ReloadReport, apply_reload_all
 from .verify import ReloadRejected, prepare_program
 
 DEFAULT_DEBOUNCE = 0.050
@@ -143,8 +143,13 @@ class HotReloader:
 
 def brain_reloader(brain: Any, **kw: Any) -> HotReloader:
     """A reloader over every region's firmware; call ``.check()`` between ``brain.tick()`` calls."""
-    targets = [ReloadTarget(r.firmware, r.role, (lambda prog, n=r.name: apply_reload(brain, n, prog)), r.name)
-               for r in brain.regions]
+    # one target per firmware file: every region running it (an array's instances) swaps together
+    users: dict[Path, list[Any]] = {}
+    for r in brain.regions:
+        users.setdefault(Path(r.firmware), []).append(r)
+    targets = [ReloadTarget(p, rs[0].role, (lambda prog, ns=[r.name for r in rs]: apply_reload_all(brain, ns, prog)),
+                            rs[0].name if len(rs) == 1 else f"{rs[0].name} and {len(rs) - 1} more")
+               for p, rs in users.items()]
     return HotReloader(targets, registry=brain.registry, **kw)
 
 

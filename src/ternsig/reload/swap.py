@@ -120,14 +120,16 @@ def swap_program(interp: Interpreter, new_program: Program) -> ReloadReport:
     return report
 
 
-def apply_reload(brain: Any, region_name: str, program: Program) -> ReloadReport:
-    """Swap ``program`` into a brain region (call between ticks).
-
-    Refuses (``ReloadRejected``) a program that does not validate for the region's role, and, once
-    the brain has booted, one that would register a thermogram key the region did not have: the
-    topology is frozen after boot (seed 003, layer 1).
-    """
+def _admit_reload(brain: Any, region_name: str, program: Program) -> tuple[Any, Program]:
+    """The region and the program it would run (an array instance's ``{i}`` keys filled in), or
+    ``ReloadRejected``: it does not validate for the region's role, or, once the brain has booted,
+    it would register a thermogram key the region did not have (the topology is frozen after boot,
+    seed 003, layer 1)."""
     region = brain.region(region_name)
+    if getattr(region, "index", None) is not None:
+        from ..host.arrays import instance_program
+
+        program = instance_program(program, region.index)
     try:
         brain.validate_for_role(program, region.role, f"region {region.name}")
     except TernsigError as exc:
@@ -138,7 +140,23 @@ def apply_reload(brain: Any, region_name: str, program: Program) -> ReloadReport
         if new:
             raise ReloadRejected(f"the topology is frozen after boot: the new version would register "
                                  f"thermogram {new[0]!r}", region.firmware)
-    report = swap_program(region.interp, program)
-    region.program = program
-    report.path = region.firmware
-    return report
+    return region, program
+
+
+def apply_reload(brain: Any, region_name: str, program: Program) -> ReloadReport:
+    """Swap ``program`` into a brain region (call between ticks); see :func:`_admit_reload` for
+    what is refused."""
+    return apply_reload_all(brain, [region_name], program)
+
+
+def apply_reload_all(brain: Any, region_names: list[str], program: Program) -> ReloadReport:
+    """Swap ``program`` into every region that runs the same firmware file (the instances of a
+    region array, say): all of them or, when any refuses it, none. Returns the first region's report."""
+    admitted = [_admit_reload(brain, name, program) for name in region_names]
+    reports = []
+    for region, prog in admitted:
+        report = swap_program(region.interp, prog)
+        region.program = prog
+        report.path = region.firmware
+        reports.append(report)
+    return reports[0]
