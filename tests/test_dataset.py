@@ -93,3 +93,39 @@ def test_from_arrays_shapes():
     assert d.inputs.shape == (3, 1) and d.targets.shape == (3, 2)
     with pytest.raises(DatasetError, match="2-D"):
         from_arrays(np.zeros((2, 2, 2)), labels=[0, 1])
+
+
+def test_labels_beyond_the_declared_classes_are_refused(tmp_path):
+    p = tmp_path / "d.npz"
+    np.savez(p, inputs=np.zeros((2, 2)), labels=np.array([0, 3]))
+    with pytest.raises(DatasetError, match="label 3 does not fit 2 classes"):
+        load_dataset(p, classes=2)
+    assert load_dataset(p, classes=6).targets.shape == (2, 6)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789,-+ #\nlabeltargx.\t\"e")), max_size=200))
+def test_any_csv_text_loads_or_is_a_dataset_error(tmp_path_factory, text):
+    p = tmp_path_factory.mktemp("csv") / "d.csv"
+    p.write_text(text)
+    try:
+        d = load_dataset(p)
+    except DatasetError:
+        return
+    assert d.inputs.shape[0] == d.targets.shape[0] > 0
+
+
+@given(st.binary(max_size=300), st.integers(0, 299))
+def test_any_npz_bytes_load_or_are_a_dataset_error(tmp_path_factory, junk, cut):
+    d = tmp_path_factory.mktemp("npz")
+    good = d / "good.npz"
+    np.savez(good, inputs=np.arange(6).reshape(3, 2), labels=np.array([0, 1, 0]))
+    data = good.read_bytes()
+    p = d / "d.npz"
+    p.write_bytes(data[:cut] + junk + data[cut + len(junk):])
+    try:
+        load_dataset(p)
+    except DatasetError:
+        pass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -26,6 +27,7 @@ from .intmath import I32_MAX, I32_MIN, int_array
 #: bounds on a dataset (values, classes): a file must not be able to exhaust memory
 MAX_VALUES = 1 << 26          # 64M values (512 MiB as int64)
 MAX_CLASSES = 4096
+MAX_CSV_BYTES = 1 << 30       # a CSV is read whole: refuse one larger than 1 GiB before reading it
 ONE_HOT = 255
 
 
@@ -57,6 +59,8 @@ def one_hot(labels: np.ndarray, classes: Optional[int], where: str) -> np.ndarra
     if len(labels) and int(labels.min()) < 0:
         raise DatasetError(f"{where}: labels must be 0 or more, got {int(labels.min())}")
     n = int(labels.max()) + 1 if len(labels) else 0
+    if classes is not None and n > classes:
+        raise DatasetError(f"{where}: label {n - 1} does not fit {classes} classes (labels are 0..{classes - 1})")
     k = max(classes or 0, n, 2)
     if k > MAX_CLASSES:
         raise DatasetError(f"{where}: {k} classes; the limit is {MAX_CLASSES}")
@@ -110,12 +114,16 @@ def _load_npz(path: Path, classes: Optional[int]) -> Dataset:
             arrays = {k: f[k] for k in ("inputs", "targets", "labels") if k in names}
     except DatasetError:
         raise
-    except (zipfile.BadZipFile, ValueError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, ValueError, EOFError, KeyError) as exc:
         raise DatasetError(f"{path}: not a readable .npz file ({exc})") from None
     return from_arrays(arrays["inputs"], arrays.get("targets"), arrays.get("labels"), str(path), classes)
 
 
 def _load_csv(path: Path, classes: Optional[int]) -> Dataset:
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise DatasetError(f"{path}: {size:,} bytes; a CSV dataset is read whole, the limit is {MAX_CSV_BYTES:,} "
+                           f"(use .npz for large datasets)")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

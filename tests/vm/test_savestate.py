@@ -131,3 +131,21 @@ def test_a_pickled_member_is_refused(trained, tmp_path):
             dst.writestr(info.filename, data)
     with pytest.raises(FormatError, match="not a ternsig state file"):
         vm.load(bad)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60)
+@given(st.binary(min_size=1, max_size=64), st.integers(0, 10_000))
+def test_any_damage_loads_or_is_a_format_error(tmp_path_factory, junk, at):
+    vm = Interpreter(assemble(LEARNER))
+    d = tmp_path_factory.mktemp("st")
+    data = vm.save(d / "s.npz").read_bytes()
+    at %= len(data)
+    bad = d / "bad.npz"
+    bad.write_bytes(data[:at] + junk + data[at + len(junk):])
+    try:
+        vm.load(bad)
+    except FormatError:
+        pass

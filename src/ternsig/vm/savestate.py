@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -86,7 +87,7 @@ def _read(path: Path) -> dict[str, np.ndarray]:
             return {k: f[k] for k in f.files}
     except StateFileError:
         raise
-    except (zipfile.BadZipFile, ValueError, EOFError, KeyError, OSError, zipfile.LargeZipFile) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, ValueError, EOFError, KeyError, OSError, zipfile.LargeZipFile) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise StateFileError(path, f"not a ternsig state file ({type(exc).__name__}: {exc})") from None
