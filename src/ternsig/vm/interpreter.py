@@ -264,7 +264,7 @@ class Interpreter(MachineAccess):
                 if pc >= n:
                     return ENDED
                 if kinds[pc]:
-                    heap.enter(m, cx.uses_input)
+                    heap.enter(m, cx.uses_input, self.work_left >= 0)
                     st[0] = pc
                     st[1] = executed
                     st[2] = budget

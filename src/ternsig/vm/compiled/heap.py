@@ -1,13 +1,17 @@
 """The compiled tier's side of the machine: a flat int32 heap whose slices *are* the registers.
 
-After a compiled call every register it wrote is a :class:`HotBuffer` over a view of the heap, so
-Python handlers and hosts read (and may write) the same memory the loop uses. A slot handed out as
-a view is never written again by the loop (it allocates a fresh slot), so arrays stay as immutable
-as the interpreter's. On entry a register is copied in only when a Python handler replaced it.
+Every register the compiled loop uses is a :class:`HeapBuffer` over a view of the heap, so Python
+handlers and hosts read (and may write) the same memory the loop uses, and a run copies nothing in
+or out: the loop writes a register in place when its view keeps offset, length and shape, and only
+a changed register gets a new view object. A slot whose array Python code has read (``data``,
+``view()``, ``_a``) is never written again by the loop (it moves the register to a fresh slot), so
+an array someone holds stays as immutable as the interpreter tier's. On entry a register is copied
+in only when a Python handler replaced it.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from operator import itemgetter
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -15,11 +19,60 @@ from ..state import HotBuffer, Machine
 from . import loop as L
 
 _new_hot = object.__new__
+_A = HotBuffer._a          # the slot descriptor: reads through it do not count as exposing
 _I32 = np.dtype(np.int32)
 NHOT = 66                 # 64 hot registers, the input, the output
-_ROWS = np.arange(NHOT, dtype=np.int64)
 #: unwritten heap words hold this, so a kernel reading a slot it has not written shows up in tests
 _POISON = -0x5A5A5A5B
+
+
+class HeapBuffer(HotBuffer):
+    """A hot register whose values live in a compiled heap slot.
+
+    Reading its array marks the slot exposed (the loop then writes the register elsewhere), so the
+    array a caller got never changes under it; replacing the array makes the heap re-check the
+    machine's registers on the next entry."""
+
+    __slots__ = ("_rt", "_r", "_owner")
+
+    @property                               # type: ignore[override]
+    def _a(self) -> np.ndarray:
+        self._rt[self._r, 4] = 0
+        return _A.__get__(self)
+
+    @_a.setter
+    def _a(self, value: Any) -> None:
+        _A.__set__(self, value)
+        self._owner.stale = True
+
+    def __len__(self) -> int:
+        return len(_A.__get__(self))
+
+    def ints(self) -> list[int]:              # a fresh list: nothing is exposed
+        return _A.__get__(self).tolist()
+
+    def copy(self) -> HotBuffer:
+        return HotBuffer(_A.__get__(self).copy(), self.shape)
+
+
+def _heap_buffer(owner: "Heap", rt: np.ndarray, r: int, v: np.ndarray, shape: tuple[int, ...]) -> HeapBuffer:
+    h = _new_hot(HeapBuffer)
+    _A.__set__(h, v)
+    h._t = None
+    h.shape = shape
+    h._rt = rt
+    h._r = r
+    h._owner = owner
+    return h
+
+
+def _picker(used: tuple[int, ...]) -> Callable[[list], tuple]:
+    if len(used) == 1:
+        r = used[0]
+        return lambda hot: (hot[r],)
+    if not used:
+        return lambda hot: ()
+    return itemgetter(*used)
 
 
 class Heap:
@@ -27,8 +80,9 @@ class Heap:
 
     def __init__(self, size: int = 1 << 14):
         self.heap = np.full(size, _POISON, np.int32)
-        self.rt = np.zeros((NHOT, 5), np.int64)
+        self.rt = np.zeros((NHOT, 8), np.int64)
         self.rt[:, 1] = -1
+        self.rt[:, 5:8] = -2
         self.dirty = np.zeros(2 * NHOT + 1, np.int64)
         self.wheap = np.zeros(1 << 12, np.int32)
         self.ct = np.zeros((64, 5), np.int64)
@@ -43,10 +97,24 @@ class Heap:
         self.mine: list[Optional[HotBuffer]] = [None] * 64
         self.views: list[Optional[np.ndarray]] = [None] * 64
         self.shapes: list[Any] = [None] * 64
-        self.input_src: Optional[np.ndarray] = None
-        self.hot_used: tuple[int, ...] = ()
+        self._hot_used: tuple[int, ...] = ()
+        self._pick = _picker(())
+        #: the machine's registers at hot_used as the heap last saw them (identity compared)
+        self.seen: Optional[tuple] = None
+        #: a HeapBuffer's array was replaced: re-check every register on the next entry
+        self.stale = True
         self.cold_used: tuple[int, ...] = ()
         self.cost_cold: tuple[int, ...] = ()     # indices whose cold length the work count reads
+
+    @property
+    def hot_used(self) -> tuple[int, ...]:
+        return self._hot_used
+
+    @hot_used.setter
+    def hot_used(self, used: tuple[int, ...]) -> None:
+        self._hot_used = tuple(used)
+        self._pick = _picker(self._hot_used)
+        self.stale = True
 
     # ---- registers in ------------------------------------------------------------------------
     def grow(self, need: int) -> None:
@@ -55,70 +123,45 @@ class Heap:
         live = sum(int(x) for x in self.rt[:, 1] if x > 0)
         self.heap = np.full(max(1 << 14, 4 * (need + live) + 1024), _POISON, np.int32)
         self.st[5] = 0
-        self.rt[:, 1] = -1
-        self.rt[:, 4] = 0
-        self.input_src = None
+        rt = self.rt = np.zeros((NHOT, 8), np.int64)     # old HeapBuffers mark the old table
+        rt[:, 1] = -1
+        rt[:, 5:8] = -2
         self.mine = [None] * 64
         self.views = [None] * 64
+        self.stale = True
 
-    def enter(self, m: Machine, uses_input: bool) -> None:
-        """Make the heap hold the machine's current registers, stacks and input."""
+    def enter(self, m: Machine, uses_input: bool, work: bool = False) -> None:
+        """Make the heap hold the machine's current registers, stacks and input: nothing to do
+        for registers that are still the heap's own views."""
+        if self.stale or self._pick(m.hot) != self.seen:
+            if not self._enter_hot(m):
+                return self.enter(m, uses_input, work)
         rt = self.rt
-        hot = m.hot
-        mine, views, shapes = self.mine, self.views, self.shapes
-        todo = []
-        need = 64
-        for r in self.hot_used:
-            h = hot[r]
-            if h is None:
-                rt[r, 1] = -1
-                mine[r] = None
-                continue
-            shapes[r] = h.shape
-            if h is mine[r] and h._a is views[r]:
-                continue
-            mine[r] = None
-            t = h._t
-            if t is not None:
-                data = np.array(t, np.int32)
-            elif h._a.dtype == _I32:
-                data = h._a
-            else:
-                rt[r, 1] = -2           # not int32: only the Python handlers touch it
-                continue
-            todo.append((r, data))
-            need += len(data)
-        inp = m.input
         if uses_input:
-            if inp.dtype == _I32 and len(inp) <= L.MAX_ELEMENTS:
-                o, n = int(rt[L.INPUT, 0]), int(rt[L.INPUT, 1])
-                if not (inp is self.input_src and n == len(inp) and np.array_equal(self.heap[o:o + n], inp)):
-                    todo.append((L.INPUT, inp))       # a new (or changed) input: copy it in
-                    need += len(inp)
-                    self.input_src = inp
+            inp = m.input
+            n = len(inp)
+            if inp.dtype == _I32 and n <= L.MAX_ELEMENTS:
+                st = self.st
+                if n > rt[L.INPUT, 2]:
+                    top = int(st[5])
+                    if top + n > len(self.heap):
+                        self.grow(n)
+                        return self.enter(m, uses_input, work)
+                    rt[L.INPUT, 0] = top
+                    rt[L.INPUT, 2] = n
+                    st[5] = top + n
+                o = int(rt[L.INPUT, 0])
+                self.heap[o:o + n] = inp
+                rt[L.INPUT, 1] = n
             else:
                 rt[L.INPUT, 1] = L.MAX_ELEMENTS + 1     # load_input falls back to the handler
-        st = self.st
-        if int(st[5]) + need > len(self.heap):
-            self.grow(need)
-            return self.enter(m, uses_input)
-        heap = self.heap
-        top = int(st[5])
-        for r, data in todo:
-            n = len(data)
-            heap[top:top + n] = data
-            rt[r, 0] = top
-            rt[r, 1] = n
-            rt[r, 2] = n
-            top += n
-        st[5] = top
-        rt[:, 4] = 0
-        rt[:, 3] = _ROWS
         self._enter_cold(m)
-        clen, cold = self.clen, m.cold
-        for r in self.cost_cold:
-            w = cold[r]
-            clen[r] = len(w) if w is not None else 0
+        if work:
+            clen, cold = self.clen, m.cold
+            for r in self.cost_cold:
+                w = cold[r]
+                clen[r] = len(w) if w is not None else 0
+        st = self.st
         ls = m.loop_stack
         if ls:
             if len(ls) > len(self.lstack):
@@ -133,6 +176,66 @@ class Heap:
             self.cstack[:len(cs)] = cs
         st[3] = len(ls)
         st[4] = len(cs)
+
+    def _enter_hot(self, m: Machine) -> bool:
+        """Copy in every used register that is not the heap's own view; False when the heap had
+        to grow first (the caller enters again)."""
+        rt = self.rt
+        hot = m.hot
+        mine, views, shapes = self.mine, self.views, self.shapes
+        todo = []
+        need = 0
+        for r in self._hot_used:
+            h = hot[r]
+            if h is None:
+                rt[r, 1] = -1
+                rt[r, 5:8] = -2
+                mine[r] = None
+                continue
+            if h is mine[r] and _A.__get__(h) is views[r]:
+                continue
+            mine[r] = None
+            t = h._t
+            if t is not None:
+                data = np.array(t, np.int32)
+            else:
+                data = _A.__get__(h)
+                if data.dtype != _I32:
+                    rt[r, 1] = -2           # not int32: only the Python handlers touch it
+                    rt[r, 5:8] = -2
+                    continue
+            todo.append((r, data, h.shape))
+            if not (rt[r, 4] == 1 and len(data) <= rt[r, 2]):
+                need += len(data)
+        st = self.st
+        if int(st[5]) + need > len(self.heap):
+            self.grow(need)
+            return False
+        heap = self.heap
+        for r, data, shape in todo:
+            n = len(data)
+            if rt[r, 4] == 1 and n <= rt[r, 2]:
+                o = int(rt[r, 0])
+            else:
+                o = int(st[5])
+                st[5] = o + n
+                rt[r, 0] = o
+                rt[r, 2] = n
+                rt[r, 4] = 1
+            heap[o:o + n] = data
+            s = -1 if shape == (n,) else r
+            shapes[r] = shape
+            rt[r, 1] = n
+            rt[r, 3] = s
+            rt[r, 5] = o
+            rt[r, 6] = n
+            rt[r, 7] = s
+            v = heap[o:o + n]
+            hot[r] = mine[r] = _heap_buffer(self, rt, r, v, shape)
+            views[r] = v
+        self.seen = self._pick(hot)
+        self.stale = False
+        return True
 
     def _enter_cold(self, m: Machine) -> None:
         ct = self.ct
@@ -169,27 +272,33 @@ class Heap:
 
     # ---- registers out ----------------------------------------------------------------------
     def leave(self, m: Machine) -> None:
-        """Hand the registers the loop wrote back to the machine as views; stacks back to lists."""
+        """Give registers whose view changed (offset, length, shape) a new view; copy the output;
+        stacks back to lists."""
         dirty = self.dirty
         cnt = int(dirty[L.NDIRTY])
         if cnt:
-            heap = self.heap
+            heap, rt = self.heap, self.rt
             hot, mine, views, shapes = m.hot, self.mine, self.views, self.shapes
             regs = dirty[L.NDIRTY + 1:L.NDIRTY + 1 + cnt]
-            for r, (o, n, _, s, _) in zip(regs.tolist(), self.rt[regs].tolist()):
+            done = []
+            for r, (o, n, _, s) in zip(regs.tolist(), rt[regs, :4].tolist()):
                 if r == L.OUTPUT:
                     m.output = heap[o:o + n].copy()
                     continue
+                done.append((r, o, n, (n,) if s == -1 else (-2 - s,) if s < 0 else shapes[s]))
+            for r, o, n, shape in done:
+                s = -1 if shape == (n,) else r
+                shapes[r] = shape
+                rt[r, 3] = s
+                rt[r, 5] = o
+                rt[r, 6] = n
+                rt[r, 7] = s
                 v = heap[o:o + n]
-                h = _new_hot(HotBuffer)
-                h._a = v
-                h._t = None
-                h.shape = (n,) if s < 0 else shapes[s]
-                hot[r] = h
-                mine[r] = h
+                hot[r] = mine[r] = _heap_buffer(self, rt, r, v, shape)
                 views[r] = v
             dirty[regs] = 0
             dirty[L.NDIRTY] = 0
+            self.seen = self._pick(hot)
         st = self.st
         lsp = int(st[3])
         ls = m.loop_stack

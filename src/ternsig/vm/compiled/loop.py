@@ -9,11 +9,14 @@ makes it stop *before* that instruction with status FALLBACK, so the Python hand
 Layout (all int64 tables, rows indexed by register):
 
 * ``code[pc] = (kernel, a, b, c, d, cd)`` — raw operand bytes, masked here as each handler masks.
-* ``rt[r] = (offset, length, capacity, shape_of, fresh)`` for hot registers 0..63, the input (64)
-  and the output (65). ``length`` -1: unallocated; -2: not representable (never touched here).
-  ``shape_of``: register whose entry shape the value has, -1 for ``(length,)``. ``fresh``: the slot
-  was allocated during this call, so it may be written in place; slots handed out to Python as
-  views are never written again (they are as immutable as the interpreter's arrays).
+* ``rt[r] = (offset, length, capacity, shape_of, writable, view offset, view length, view shape_of)``
+  for hot registers 0..63, the input (64) and the output (65). ``length`` -1: unallocated; -2: not
+  representable (never touched here). ``shape_of``: register whose recorded shape the value has,
+  -1 for ``(length,)``, ``-2 - k`` for ``(k,)``. ``writable``: the slot may be written in place — the machine's register is
+  a view of it that no Python code has read the array of (heap.HeapBuffer clears the flag when it
+  does, so an array someone holds is never changed under them). The ``view`` columns describe the
+  view the machine holds; a write that changes offset, length or shape marks the register dirty
+  so the Python side builds a new view (a write in place that keeps them needs nothing).
 * ``ct[r] = (offset, length, rows, cols, flags)`` for cold registers: signed weights in ``wheap``;
   flags: 1 missing, 2 temperatures, 4 usage tracking, 8 not 2-D.
 * ``dirty``: written flags per register, then their count and list.
@@ -67,6 +70,8 @@ def _dest(rt, st, heap, r, n):
 def _set(rt, dirty, r, n, shape_of):
     rt[r, 1] = n
     rt[r, 3] = shape_of
+    if r != OUTPUT and rt[r, 0] == rt[r, 5] and n == rt[r, 6] and shape_of == rt[r, 7]:
+        return                  # written in place: the machine's view already shows it
     if dirty[r] == 0:
         dirty[r] = 1
         cnt = dirty[NDIRTY]
@@ -284,6 +289,8 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
                 break
             m = min(ls, lo)
             shp = rt[bi, 3]
+            if shp == -1 and m != ls:
+                shp = -2 - ls                    # the source's flat shape, not the result's length
             so = rt[bi, 0]
             oo = rt[ci, 0]
             r = a & 0x3F

@@ -34,7 +34,7 @@ def _load() -> None:
         st = np.zeros(8, np.int64)
         st[2] = -1
         st[7] = -1
-        L.run(code, np.zeros(1, np.int32), np.zeros((66, 5), np.int64), np.zeros(133, np.int64),
+        L.run(code, np.zeros(1, np.int32), np.zeros((66, 8), np.int64), np.zeros(133, np.int64),
               np.zeros(1, np.int32), np.zeros((64, 5), np.int64), np.zeros((1, 2), np.int64),
               np.zeros(1, np.int64), st, np.zeros(64, np.int64))
         _loop = L
