@@ -10,6 +10,9 @@ Every kernel is whole-array NumPy: integer-exact with the reference's i64/i32 ar
 """
 from __future__ import annotations
 
+import sys
+from typing import Any, Optional
+
 import numpy as np
 
 from ..errors import ExecFault
@@ -19,6 +22,18 @@ from ..plasticity.temperature import _temps_of, learning_thresholds
 
 __all__ = ["add_pressure", "accumulate_mastery", "mastery_pressure_delta", "weaken_before_flip",
            "commit_pressure", "apply_pressure_update"]
+
+
+_NO_I32 = np.zeros(0, np.int32)
+_NO_U8 = np.zeros(0, np.uint8)
+_JIT_NAME = __name__.rsplit(".", 1)[0] + ".pressure_jit"
+
+
+def _jit() -> Optional[Any]:
+    """The compiled kernels once the compiled tier's loader made them ready, else None (the
+    NumPy kernels below run; they are the reference form)."""
+    mod = sys.modules.get(_JIT_NAME)
+    return mod if mod is not None and mod.READY else None
 
 
 def add_pressure(m: Machine, idx: int, delta: np.ndarray) -> np.ndarray:
@@ -59,6 +74,17 @@ def accumulate_mastery(m: Machine, w_idx: int, act_idx: int, dir_idx: int, scale
     d = m.hot[dir_idx]
     if d is None:
         raise ExecFault("Direction register not allocated")
+    jit = _jit()
+    if jit is not None and threshold_div > 0:
+        a = act.peek()
+        dv = d.peek()
+        if a.dtype == np.int32 and a.flags.c_contiguous:
+            direction = (1 if dv[0] > 0 else -1 if dv[0] < 0 else 0) if len(dv) else 0
+            p = m.pressure[w_idx]
+            fresh = p is None or len(p) != len(a) or p.dtype != np.int32
+            m.pressure[w_idx] = jit.mastery_accumulate(_NO_I32 if fresh else p, fresh, a, direction, scale,
+                                                       threshold_div)
+            return
     direction = int(np.sign(d.data[0])) if len(d.data) else 0
     add_pressure(m, w_idx, mastery_pressure_delta(act.data, direction, scale, threshold_div))
 
@@ -100,6 +126,18 @@ def commit_pressure(m: Machine, w_idx: int, threshold_byte: int, step: int = 5) 
     if k == 0:
         return False
     base = threshold_byte if threshold_byte > 0 else 50
+    jit = _jit()
+    if jit is not None and base > 0:
+        pol, mag, temps = buf.pol, buf.mag, buf.temps
+        if (p.dtype == np.int32 and pol.dtype == np.int8 and mag.dtype == np.uint8
+                and p.flags.c_contiguous and pol.flags.c_contiguous and mag.flags.c_contiguous
+                and pol.flags.writeable and mag.flags.writeable and p.flags.writeable
+                and (temps is None or (temps.dtype == np.uint8 and temps.flags.c_contiguous))):
+            if not jit.mastery_commit(p, pol, mag, _NO_U8 if temps is None else temps, temps is not None,
+                                      k, base, step):
+                return False
+            buf.touch()
+            return True
     pk = p[:k].astype(np.int64)
     # i32::abs wraps i32::MIN to itself in a release build: it never reaches the threshold
     mag = np.where(pk == I32_MIN, I32_MIN, np.abs(pk))

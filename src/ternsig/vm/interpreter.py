@@ -271,10 +271,9 @@ class Interpreter(MachineAccess):
                     st[7] = self.work_left           # -1: no work budget
                     status = L.run(cx.code, heap.heap, heap.rt, heap.dirty, heap.wheap, heap.ct,
                                    heap.lstack, heap.cstack, st, heap.clen)
-                    heap.leave(m)
-                    pc = m.pc = int(st[0])
-                    executed = int(st[1])
-                    self.work_left = int(st[7])
+                    pc, executed, _, lsp, csp, _, need, self.work_left, cnt, out = st.tolist()
+                    heap.leave(m, lsp, csp, cnt, out)
+                    m.pc = pc
                     if status == L.S_HALT:
                         return HALT
                     if status == L.S_ENDED:
@@ -282,7 +281,7 @@ class Interpreter(MachineAccess):
                     if status == L.S_FUEL:
                         return self._fuel_trap(executed)
                     if status == L.S_SPACE:
-                        heap.grow(int(st[6]))
+                        heap.grow(need)
                         continue
                     # S_FALLBACK: the handler runs this one instruction
                 m.pc = pc + 1

@@ -113,6 +113,11 @@ class HotBuffer:
             a = self._a = np.array(self._t, np.int32)
         return a
 
+    def peek(self) -> np.ndarray:
+        """The values as an int32 ndarray to read now and not keep (nor modify): a compiled-tier
+        register does not count this as handing its memory out (see vm/compiled/heap.py)."""
+        return self.view()
+
     def ints(self) -> Sequence[int]:
         """The values as a sequence of Python ints (a tuple, or a fresh list from the array)."""
         t = self._t

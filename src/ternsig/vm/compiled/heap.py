@@ -48,6 +48,9 @@ class HeapBuffer(HotBuffer):
     def __len__(self) -> int:
         return len(_A.__get__(self))
 
+    def peek(self) -> np.ndarray:             # read now, not kept: nothing is exposed
+        return _A.__get__(self)
+
     def ints(self) -> list[int]:              # a fresh list: nothing is exposed
         return _A.__get__(self).tolist()
 
@@ -91,7 +94,7 @@ class Heap:
         self.wkeys: list[Any] = [None] * 64
         self.lstack = np.zeros((64, 2), np.int64)
         self.cstack = np.zeros(64, np.int64)
-        self.st = np.zeros(8, np.int64)
+        self.st = np.zeros(10, np.int64)
         self.st[7] = -1
         self.clen = np.zeros(64, np.int64)      # cold lengths at the work-counted indices
         self.mine: list[Optional[HotBuffer]] = [None] * 64
@@ -271,20 +274,21 @@ class Heap:
         # other cold registers keep a stale key: a rebuilt wheap invalidates them all (above)
 
     # ---- registers out ----------------------------------------------------------------------
-    def leave(self, m: Machine) -> None:
-        """Give registers whose view changed (offset, length, shape) a new view; copy the output;
-        stacks back to lists."""
+    def leave(self, m: Machine, lsp: int, csp: int, cnt: int, out: int) -> None:
+        """After a run (``lsp, csp, cnt, out`` read from ``st``): give registers whose view changed
+        (offset, length, shape) a new view; copy the output out if written; stacks back to lists."""
         dirty = self.dirty
-        cnt = int(dirty[L.NDIRTY])
+        if out:
+            o, n = self.rt[L.OUTPUT, :2].tolist()
+            m.output = self.heap[o:o + n].copy()
+            dirty[L.OUTPUT] = 0
         if cnt:
             heap, rt = self.heap, self.rt
             hot, mine, views, shapes = m.hot, self.mine, self.views, self.shapes
             regs = dirty[L.NDIRTY + 1:L.NDIRTY + 1 + cnt]
             done = []
             for r, (o, n, _, s) in zip(regs.tolist(), rt[regs, :4].tolist()):
-                if r == L.OUTPUT:
-                    m.output = heap[o:o + n].copy()
-                    continue
+                # shapes as recorded before this run (shapes[] is updated below, all at once)
                 done.append((r, o, n, (n,) if s == -1 else (-2 - s,) if s < 0 else shapes[s]))
             for r, o, n, shape in done:
                 s = -1 if shape == (n,) else r
@@ -299,12 +303,9 @@ class Heap:
             dirty[regs] = 0
             dirty[L.NDIRTY] = 0
             self.seen = self._pick(hot)
-        st = self.st
-        lsp = int(st[3])
         ls = m.loop_stack
         if lsp or ls:
             ls[:] = self.lstack[:lsp].tolist()
-        csp = int(st[4])
         cs = m.call_stack
         if csp or cs:
             cs[:] = self.cstack[:csp].tolist()

@@ -19,9 +19,11 @@ Layout (all int64 tables, rows indexed by register):
   so the Python side builds a new view (a write in place that keeps them needs nothing).
 * ``ct[r] = (offset, length, rows, cols, flags)`` for cold registers: signed weights in ``wheap``;
   flags: 1 missing, 2 temperatures, 4 usage tracking, 8 not 2-D.
-* ``dirty``: written flags per register, then their count and list.
-* ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed, work left)``; work
-  left is -1 without a work budget. ``code[pc, 6:10]`` are the register indices the instruction's
+* ``dirty``: flags per register whose view must be rebuilt, then their count and list; the
+  output's flag says only that it was written.
+* ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed, work left, dirty
+  count, output written)`` (the last two copied out of ``dirty`` so the caller reads one list);
+  work left is -1 without a work budget. ``code[pc, 6:10]`` are the register indices the instruction's
   work is counted over (isa/cost.work_slots, -1 unused); ``clen[r]`` the length of cold register r
   for those indices. A kernel is charged the larger of hot and cold length per index, measured
   before it runs, once it completes; when that is more than is left it stops with FALLBACK so the
@@ -70,7 +72,10 @@ def _dest(rt, st, heap, r, n):
 def _set(rt, dirty, r, n, shape_of):
     rt[r, 1] = n
     rt[r, 3] = shape_of
-    if r != OUTPUT and rt[r, 0] == rt[r, 5] and n == rt[r, 6] and shape_of == rt[r, 7]:
+    if r == OUTPUT:
+        dirty[OUTPUT] = 1       # copied out on every exit that wrote it (callers keep the output)
+        return
+    if rt[r, 0] == rt[r, 5] and n == rt[r, 6] and shape_of == rt[r, 7]:
         return                  # written in place: the machine's view already shows it
     if dirty[r] == 0:
         dirty[r] = 1
@@ -399,4 +404,6 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
     st[3] = lsp
     st[4] = csp
     st[7] = work
+    st[8] = dirty[NDIRTY]
+    st[9] = dirty[OUTPUT]
     return status

@@ -31,13 +31,20 @@ def _load() -> None:
 
         code = np.full((1, 10), -1, np.int64)
         code[0, 0] = L.HALT
-        st = np.zeros(8, np.int64)
+        st = np.zeros(10, np.int64)
         st[2] = -1
         st[7] = -1
         L.run(code, np.zeros(1, np.int32), np.zeros((66, 8), np.int64), np.zeros(133, np.int64),
               np.zeros(1, np.int32), np.zeros((64, 5), np.int64), np.zeros((1, 2), np.int64),
               np.zeros(1, np.int64), st, np.zeros(64, np.int64))
         _loop = L
+    except BaseException as exc:       # reported by wait(); programs keep the interpreter tier
+        _error = exc
+        return
+    try:
+        from ...kernels import pressure_jit
+
+        pressure_jit.warm_up()         # mastery update/commit: compiled once READY is set
     except BaseException as exc:       # reported by wait(); programs keep the interpreter tier
         _error = exc
 
