@@ -22,31 +22,34 @@ _I32_MIN = -2147483648
 @njit(cache=True, nogil=True)
 def mastery_accumulate(old, fresh, act, direction, scale, threshold_div):
     """The new pressure vector: ``old`` (ignored when ``fresh``) plus one mastery update's
-    increments (``pressure.mastery_pressure_delta``), saturated to i32. ``threshold_div`` > 0."""
+    increments (``pressure.mastery_pressure_delta``), saturated to i32. ``threshold_div`` > 0.
+
+    Branch-free per weight: the floor division by the peak is a float multiply by its reciprocal
+    (exact to within one: the dividend is below 2^41) corrected by one integer check each way."""
     n = act.shape[0]
     peak = np.int64(1)
     if n > 0:
         peak = np.int64(act[0])
         for i in range(1, n):
-            if act[i] > peak:
-                peak = np.int64(act[i])
+            v = np.int64(act[i])
+            peak = v if v > peak else peak
         if peak < 1:
             peak = 1
     thr = peak // threshold_div
+    inv = 1.0 / np.float64(peak)
     out = np.empty(n, np.int32)
     for i in range(n):
-        base = np.int64(0) if fresh else np.int64(old[i])
         a = np.int64(act[i])
-        delta = np.int64(0)
-        if a > thr:
-            v = direction * (((a - thr) * 256) // peak) * scale
-            q = (-v) // 256 if v < 0 else v // 256     # Rust `/` truncates toward zero
-            delta = -q if v < 0 else q
-        s = base + delta
-        if s > _I32_MAX:
-            s = _I32_MAX
-        elif s < _I32_MIN:
-            s = _I32_MIN
+        live = a > thr
+        x = (a - thr) * 256 if live else np.int64(0)
+        q = np.int64(np.float64(x) * inv)
+        q = q - 1 if q * peak > x else q
+        q = q + 1 if (q + 1) * peak <= x else q
+        v = direction * q * scale
+        delta = (v >> 8) if v >= 0 else -((-v) >> 8)      # Rust `/ 256` truncates toward zero
+        s = (np.int64(0) if fresh else np.int64(old[i])) + delta
+        s = _I32_MAX if s > _I32_MAX else s
+        s = _I32_MIN if s < _I32_MIN else s
         out[i] = s
     return out
 
@@ -55,41 +58,34 @@ def mastery_accumulate(old, fresh, act, direction, scale, threshold_div):
 def mastery_commit(p, pol, mag, temps, has_temps, k, base, step):
     """``pressure.commit_pressure`` over the first ``k`` weights, in place: step every weight whose
     |pressure| reached its temperature's threshold (weaken before flip), zero its pressure.
-    Returns whether any weight was stepped. ``base`` > 0."""
+    Returns whether any weight was stepped. ``base`` > 0. Written as selects, not branches: which
+    weights commit is data (random-looking), and mispredicted branches cost more than the work."""
     hot_thr = base // 2
-    nt = temps.shape[0]
-    any_sel = False
+    nt = temps.shape[0] if has_temps else 0
+    hits = 0
     for i in range(k):
         pk = np.int64(p[i])
-        if pk == _I32_MIN:
-            continue                            # i32::abs wraps: never reaches a threshold
-        mg = pk if pk >= 0 else -pk
-        if has_temps:
-            t = np.int64(temps[i]) if i < nt else np.int64(0)
-            if t >= 3:
-                continue                        # COLD never learns
-            mult = np.int64(1) if t == 0 else (np.int64(2) if t == 1 else np.int64(4))
-            thr = (base * mult) // 2
-        else:
-            thr = hot_thr
-        if mg < thr:
-            continue
-        any_sel = True
-        needed = 1 if pk > 0 else -1
+        mg = pk if pk >= 0 else -pk                 # i32::MIN: -pk is 2^31, kept out below
+        thr = hot_thr
+        if i < nt:
+            t = np.int64(temps[i])
+            t = t if t < 3 else np.int64(3)
+            # HOT base/2, WARM base, COOL 2·base; COLD (3 and above) never reaches its threshold
+            thr = (base * (np.int64(1) << t)) // 2 if t < 3 else np.int64(1) << 40
+        sel = mg >= thr and pk != _I32_MIN
+        needed = np.int64(1) if pk > 0 else np.int64(-1)
         pv = np.int64(pol[i])
         m = np.int64(mag[i])
-        if pv == needed:
-            m = m + step
-            if m > 255:
-                m = 255
-        elif pv != 0 and m > step:
-            m = m - step
-        else:
-            pol[i] = needed
-            m = step
-        mag[i] = m
-        p[i] = 0
-    return any_sel
+        aligned = pv == needed
+        weaken = pv != needed and pv != 0 and m > step
+        up = m + step
+        new_m = (up if up < 255 else np.int64(255)) if aligned else (m - step if weaken else step)
+        new_p = pv if (aligned or weaken) else needed
+        mag[i] = new_m if sel else m
+        pol[i] = new_p if sel else pv
+        p[i] = 0 if sel else p[i]
+        hits += 1 if sel else 0
+    return hits > 0
 
 
 def warm_up() -> None:
