@@ -33,7 +33,8 @@ def _jit() -> Optional[Any]:
     """The compiled kernels once the compiled tier's loader made them ready, else None (the
     NumPy kernels below run; they are the reference form)."""
     mod = sys.modules.get(_JIT_NAME)
-    return mod if mod is not None and mod.READY else None
+    # the loader thread may be importing it right now: a partly initialised module is not ready
+    return mod if mod is not None and getattr(mod, "READY", False) else None
 
 
 def add_pressure(m: Machine, idx: int, delta: np.ndarray) -> np.ndarray:

@@ -9,11 +9,11 @@ against each other (tests/kernels/test_pressure_jit.py).
 """
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
-
 #: set by the compiled tier's loader once both kernels are compiled (or loaded from the disk cache)
 READY = False
+
+import numpy as np  # noqa: E402  (READY exists before the slow imports: see pressure._jit)
+from numba import njit  # noqa: E402
 
 _I32_MAX = 2147483647
 _I32_MIN = -2147483648

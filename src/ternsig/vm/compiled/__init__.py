@@ -64,12 +64,12 @@ class CompiledCode:
         if spec is not None and (spec.cost or len(slots) > 4):
             kid = 0                 # an explicit work rule is charged by the Python wrapper only
         self.code[i] = (kid, a, b, c, d, (c << 8) | d) + (slots + (-1,) * 4)[:4]
-        self.kinds[i] = kid != 0
         if refresh:
             self._refresh_used()
 
     def _refresh_used(self) -> None:
         from . import loop as L
+        from .kernels import CONTROL
 
         hot: set[int] = set()
         cold: set[int] = set()
@@ -86,5 +86,12 @@ class CompiledCode:
             elif kid == L.LOAD_INPUT:
                 self.uses_input = True
         self.heap.hot_used = tuple(sorted(hot | counted))
+        # where a run enters the compiled loop: at a kernel that does work, or at the start of two
+        # or more kernels in a row; a lone control kernel between fallbacks (the `halt` after a
+        # learning block) costs less in its handler than one loop entry and exit (same result)
+        kids = self.code[:, 0].tolist()
+        n = len(kids)
+        self.kinds = [k != 0 and (k not in CONTROL or (i + 1 < n and kids[i + 1] != 0))
+                      for i, k in enumerate(kids)]
         self.heap.cold_used = tuple(sorted(cold))
         self.heap.cost_cold = tuple(sorted(counted))
