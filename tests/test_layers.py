@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, int]] = [
     # 9 the host: fulfils DomainOps (substrate, IPC, banks, models, weight store)
     ("ternsig.host", 9),
     # 10 the brain and the loops that run it (tick, reload, watch)
-    ("ternsig.host.brain", 10), ("ternsig.host.runner", 10), ("ternsig.reload", 10),
+    ("ternsig.host.brain", 10), ("ternsig.host.brainrun", 10), ("ternsig.reload", 10),
     # 11 entry points (the package's own __init__ re-exports the public API) and one brain over
     # many processes (MPI ranks), which only they start
     ("ternsig.cluster", 11), ("ternsig.cli", 11), ("ternsig.__main__", 11), ("ternsig.pytest_plugin", 11),

@@ -10,7 +10,7 @@ import io
 import shutil
 
 from tests.paths import EXAMPLES
-from ternsig.host.runner import run_brain
+from ternsig.host.brainrun import run_brain
 
 EXAMPLE = EXAMPLES / "brain"
 SYNC = {"debounce": 0.0, "use_watchfiles": False, "poll_interval": 0.0}

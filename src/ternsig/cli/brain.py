@@ -25,7 +25,7 @@ def default_state_dir(brain_dir: Path) -> "Path | None":
 
 def cmd_brain_run(args: argparse.Namespace) -> int:
     from ..host.curve import check_plot_target
-    from ..host.runner import run_brain
+    from ..host.brainrun import run_brain
     from .durability import run_flag_kwargs
 
     from ..cluster.comm import launcher_world
@@ -55,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
     from ..host.curve import check_plot_target
-    from ..host.runner import run_brain
+    from ..host.brainrun import run_brain
 
     plot = check_plot_target(args.plot)
     with tempfile.TemporaryDirectory(prefix="ternsig-demo-") as scratch:
