@@ -9,6 +9,7 @@ other ranks' bounded waits).
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,9 @@ def _run(directory: Path, ticks: int, state_dir: Optional[Path], telemetry: Opti
         say(f"brain {directory}: state in {state_dir}"
             + (f"; telemetry in {tele.path} (run {tele.run_id})" if tele is not None else "")
             + f"; cluster: {cb.plan.summary()}")
+        # which process is which rank: mpiexec names a process that died by its pid
+        pids = [int(x) for x in comm.allgather(str(os.getpid()).encode())]
+        say("ranks: " + ", ".join(f"{i}=pid {p}" for i, p in enumerate(pids)))
         cb.boot()
         rep = brain.durability.report
         if rep is not None:
