@@ -126,3 +126,27 @@ def int_array(values: Any, what: str, lo: int = I64_MIN, hi: int = I64_MAX) -> n
         bad = int(low) if int(low) < lo else int(high)
         raise IntegerRangeError(f"{what} must lie in {lo}..{hi} (got {bad})")
     return a.astype(np.int64, copy=False).ravel()
+
+
+def int_rows(values: Any, what: str, lo: int = I64_MIN, hi: int = I64_MAX, *,
+             vector: str = "row") -> tuple[np.ndarray, int]:
+    """``values`` (1-D or 2-D) as a 2-D int64 array of rows, and the number of dimensions given.
+
+    A 1-D input is one row (``vector="row"``: one input of a program) or one value per row
+    (``vector="column"``: one scalar sample per row). Ragged rows, non-integers and values outside
+    ``lo..hi`` raise the errors of :func:`int_array`.
+    """
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        raise UsageError(f"{what}: rows of different lengths") from None
+    if arr.dtype == object:
+        raise UsageError(f"{what}: rows of different lengths or non-integer values")
+    if arr.ndim not in (1, 2):
+        raise UsageError(f"{what}: give one {'input' if vector == 'row' else 'value'} per row (2-D) "
+                         f"or a 1-D array, got {arr.ndim}-D")
+    if arr.ndim == 2:
+        shape = arr.shape
+    else:
+        shape = (1, arr.size) if vector == "row" else (arr.size, 1)
+    return int_array(arr, what, lo, hi).reshape(shape), arr.ndim

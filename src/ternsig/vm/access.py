@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from ..errors import UsageError
-from ..intmath import I32_MAX, I32_MIN, int_array
+from ..intmath import I32_MAX, I32_MIN, int_array, int_rows
 from ..isa.encoding import COLD_REGS, HOT_REGS, PARAM_REGS, SHAPE_REGS, parse_register, reg_file, reg_name
 from .state import NREGS, ColdBuffer, HotBuffer
 
@@ -97,7 +97,8 @@ class MachineAccess:
         → a 2-D array, one output row per input. A program that traps raises :class:`Trap`.
         A learning program keeps learning while it runs (when dopamine ≥ 76 and it loads a
         target): ``set_chemicals(dopamine=0)`` first to only predict."""
-        x, single = _int_rows(inputs, "inputs")
+        x, ndim = int_rows(inputs, "inputs", I32_MIN, I32_MAX)
+        single = ndim == 1
         outs = [np.asarray(self.forward_i32(row, fuel), np.int32) for row in x]   # type: ignore[attr-defined]
         return outs[0] if single else _stack(outs)
 
@@ -275,20 +276,6 @@ def _temperatures(spec: Any, n: int, what: str) -> np.ndarray:
     if arr.size != n:
         raise UsageError(f"temperatures for {what}: give one or {n}, got {arr.size}")
     return arr
-
-
-def _int_rows(values: Any, what: str) -> tuple[np.ndarray, bool]:
-    """A 2-D int64 array of rows, and whether ``values`` was a single 1-D input."""
-    try:
-        arr = np.asarray(values)
-    except ValueError:
-        raise UsageError(f"{what}: rows of different lengths") from None
-    if arr.dtype == object:
-        raise UsageError(f"{what}: rows of different lengths or non-integer values")
-    if arr.ndim == 0 or arr.ndim > 2:
-        raise UsageError(f"{what}: give one input (1-D) or one input per row (2-D), got {arr.ndim}-D")
-    flat = int_array(arr, what, I32_MIN, I32_MAX)
-    return flat.reshape(arr.shape if arr.ndim == 2 else (1, arr.size)), arr.ndim == 1
 
 
 def _stack(outs: list[np.ndarray]) -> np.ndarray:

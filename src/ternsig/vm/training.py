@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from ..errors import UsageError
-from ..intmath import I32_MAX, I32_MIN, int_array
+from ..intmath import I32_MAX, I32_MIN, int_array, int_rows
 
 #: dopamine levels of the "on-error" schedule (the example brain's regulation region)
 LEARN_DOPAMINE, REST_DOPAMINE = 123, 60
@@ -46,17 +46,7 @@ class EpochScore:
 
 def as_rows(values: Any, what: str) -> np.ndarray:
     """A 2-D int64 array (one sample per row) of i32 integers, or a UsageError."""
-    try:
-        arr = np.asarray(values)
-    except ValueError:
-        raise UsageError(f"{what}: rows of different lengths") from None
-    if arr.dtype == object:
-        raise UsageError(f"{what}: rows of different lengths or non-integer values")
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2:
-        raise UsageError(f"{what}: expected one sample per row (2-D), got {arr.ndim}-D")
-    return int_array(arr, what, I32_MIN, I32_MAX).reshape(arr.shape)
+    return int_rows(values, what, I32_MIN, I32_MAX, vector="column")[0]
 
 
 def correct(output: np.ndarray, target: np.ndarray) -> bool:
