@@ -11,7 +11,6 @@ and rank 0 publishes one manifest once every rank's parts are on disk.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 import numpy as np
@@ -59,14 +58,7 @@ class ClusterBrain:
                 self._run(r, sample)
             if not stage.replicated and self.comm.size > 1:
                 self._exchange(mine)
-        for r in live:
-            b.journal.after_run(r, s.tick)
-        if b.config.lifecycle_every and s.tick % b.config.lifecycle_every == 0:
-            self._review_temperatures()
-        result = b._score(sample)
-        b.journal.on_tick(b)
-        if b.telemetry is not None:
-            b.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
+        result = b.finish_tick(live, sample, self._review_temperatures)
         self._after_tick()
         return result
 

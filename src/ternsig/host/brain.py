@@ -376,15 +376,24 @@ class Brain(BrainAccess):
                     self._trap(r, f"region {r.name}: pc {r.interp.pc - 1}: BarrierWait: deadlock: regions wait "
                                   f"at different barriers {sorted(barriers)}")
                 pending = []
+        result = self.finish_tick(live, sample)
+        self.durability.after_tick()
+        return result
+
+    def finish_tick(self, live: list[Region], sample: Any,
+                    review: Optional[Callable[[], None]] = None) -> dict[str, Any]:
+        """The end of every tick, after the regions ran (one process or a rank of many): journal
+        each region's run, review temperatures when the lifecycle is due (``review``, default
+        :meth:`_review_temperatures`), score, advance the journal's watch, write telemetry."""
+        s = self.substrate
         for r in live:
             self.journal.after_run(r, s.tick)
         if self.config.lifecycle_every and s.tick % self.config.lifecycle_every == 0:
-            self._review_temperatures()
+            (review or self._review_temperatures)()
         result = self._score(sample)
         self.journal.on_tick(self)
         if self.telemetry is not None:
             self.telemetry.write(json.dumps({"type": "tick", **result}) + "\n")
-        self.durability.after_tick()
         return result
 
     def _review_temperatures(self) -> None:
