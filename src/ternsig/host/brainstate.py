@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..errors import FormatError, HostError, TernsigError
+from ..extensions.orchestration import TABLE as ORCHESTRATION
 from ..isa.encoding import COLD_REGS, HOT_REGS, SHAPE_REGS, make_reg, reg_file, reg_name
 from ..vm.state import NREGS
 from ..vm.state import ColdBuffer, HotBuffer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from .region import Region
 
 KERNEL_PART = "kernel"
-ORCHESTRATION_EXT = 0x0007
+ORCHESTRATION_EXT = ORCHESTRATION.ext_id   # model slots live in the orchestration extension's state
 
 
 def region_part_name(region_name: str) -> str:
