@@ -169,11 +169,6 @@ class ClusterBrain:
                 for rid, part in unpack(data, f"rank {rank}'s regions"):
                     r = b.regions[rid]
                     restore_region(b, r, decode_part(part, region_part_name(r.name)), b.dropped)
-            for r in b.regions:
-                for c in r.machine.cold:
-                    if c is not None and c.key:
-                        b.store.save(r, c)
-            b.store.flush()
-            b.banks.save_all()
+            b.persist_stores()
         self.checkpoint("exit")
-        b.events.append({"tick": b.substrate.tick, "region": "kernel", "event": "shutdown", "data": []})
+        b.log_shutdown()

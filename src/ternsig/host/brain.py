@@ -438,11 +438,18 @@ class Brain(BrainAccess):
     # ---- persistence ------------------------------------------------------------------------------------
     def save(self) -> None:
         """Persist every keyed cold register (with temperatures) and every bank, atomically."""
+        self.persist_stores()
+        self.durability.checkpoint("exit")
+        self.log_shutdown()
+
+    def persist_stores(self) -> None:
+        """Write every keyed cold register to the weight store and every bank to its file."""
         for r in self.regions:
             for c in r.machine.cold:
                 if c is not None and c.key:
                     self.store.save(r, c)
         self.store.flush()
         self.banks.save_all()
-        self.durability.checkpoint("exit")
+
+    def log_shutdown(self) -> None:
         self.events.append({"tick": self.substrate.tick, "region": "kernel", "event": "shutdown", "data": []})

@@ -185,7 +185,7 @@ class Heap:
         to grow first (the caller enters again)."""
         rt = self.rt
         hot = m.hot
-        mine, views, shapes = self.mine, self.views, self.shapes
+        mine, views = self.mine, self.views
         todo = []
         need = 0
         for r in self._hot_used:
@@ -226,19 +226,25 @@ class Heap:
                 rt[r, 2] = n
                 rt[r, 4] = 1
             heap[o:o + n] = data
-            s = -1 if shape == (n,) else r
-            shapes[r] = shape
             rt[r, 1] = n
-            rt[r, 3] = s
-            rt[r, 5] = o
-            rt[r, 6] = n
-            rt[r, 7] = s
-            v = heap[o:o + n]
-            hot[r] = mine[r] = _heap_buffer(self, rt, r, v, shape)
-            views[r] = v
+            self._bind(hot, r, o, n, shape)
         self.seen = self._pick(hot)
         self.stale = False
         return True
+
+    def _bind(self, hot: list, r: int, o: int, n: int, shape: tuple[int, ...]) -> None:
+        """Register ``r`` lives at ``heap[o:o + n]`` with ``shape``: record that in the tables and
+        give the machine a fresh view of it."""
+        rt = self.rt
+        s = -1 if shape == (n,) else r
+        self.shapes[r] = shape
+        rt[r, 3] = s
+        rt[r, 5] = o
+        rt[r, 6] = n
+        rt[r, 7] = s
+        v = self.heap[o:o + n]
+        hot[r] = self.mine[r] = _heap_buffer(self, rt, r, v, shape)
+        self.views[r] = v
 
     def _enter_cold(self, m: Machine) -> None:
         ct = self.ct
@@ -283,23 +289,15 @@ class Heap:
             m.output = self.heap[o:o + n].copy()
             dirty[L.OUTPUT] = 0
         if cnt:
-            heap, rt = self.heap, self.rt
-            hot, mine, views, shapes = m.hot, self.mine, self.views, self.shapes
+            rt = self.rt
+            hot, shapes = m.hot, self.shapes
             regs = dirty[L.NDIRTY + 1:L.NDIRTY + 1 + cnt]
             done = []
             for r, (o, n, _, s) in zip(regs.tolist(), rt[regs, :4].tolist()):
                 # shapes as recorded before this run (shapes[] is updated below, all at once)
                 done.append((r, o, n, (n,) if s == -1 else (-2 - s,) if s < 0 else shapes[s]))
             for r, o, n, shape in done:
-                s = -1 if shape == (n,) else r
-                shapes[r] = shape
-                rt[r, 3] = s
-                rt[r, 5] = o
-                rt[r, 6] = n
-                rt[r, 7] = s
-                v = heap[o:o + n]
-                hot[r] = mine[r] = _heap_buffer(self, rt, r, v, shape)
-                views[r] = v
+                self._bind(hot, r, o, n, shape)
             dirty[regs] = 0
             dirty[L.NDIRTY] = 0
             self.seen = self._pick(hot)
