@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ternsig.errors import FormatError, HostError
+from ternsig.host import banks
 from ternsig.host.banks import Bank, isqrt_arr
 
 
@@ -157,9 +158,12 @@ def _naive_query(b: Bank, q, k: int) -> list:
     return sorted(scored, key=lambda t: -t[1])[:k]       # stable: ties keep insertion order
 
 
+@pytest.mark.parametrize("small", [0, 1 << 30], ids=["numpy", "python"])
 @pytest.mark.parametrize("seed", range(8))
-def test_query_matches_a_naive_cosine_through_inserts_deletes_and_evictions(seed):
-    """The query's cached float rows must follow every change of the vectors."""
+def test_query_matches_a_naive_cosine_through_inserts_deletes_and_evictions(seed, small, monkeypatch):
+    """The query's cached float rows must follow every change of the vectors; both query paths
+    (NumPy for larger banks, Python integers for small ones) give the naive result."""
+    monkeypatch.setattr(banks, "SMALL_QUERY", small)
     rng = np.random.default_rng(seed)
     w = 6 if seed < 6 else 300            # float32 sums up to width 258, float64 above
     b = Bank("t", width=w, max_entries=40)

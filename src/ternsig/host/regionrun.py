@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from ..errors import FuelTrap, PolicyTrap, TernsigError
+from ..safety.policy import Role
+from ..vm.state import DOPAMINE_THRESHOLD
 from ..vm.results import Status
 from .handlers import BrainView
 from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
@@ -43,6 +45,11 @@ SCANS_BANK = frozenset({"BankQuery", "BankEvict", "BankCompact"})
 #: instructions allows 25.6 million element operations per tick (measured: a saturating add on
 #: 4M elements, 12.6M units, takes ~0.3 s in the interpreter tier, ~0.01-0.05 s compiled)
 WORK_PER_INSTRUCTION = 256
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal contents (same dtype and bytes); False means "compare element-wise"."""
+    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
 class Budget:
@@ -98,8 +105,6 @@ class RegionRunner:
     def weights_before(self, r: "Region") -> Optional[list[tuple[int, Any, np.ndarray, np.ndarray, Any]]]:
         """Snapshot of a learning region's cold registers at the start of its run (None for other
         roles); while the run lasts, every weight-writing instruction is checked against it."""
-        from ..safety.policy import Role
-
         if r.role != Role.LEARNING:
             return None
         snap = [(i, c, c.pol.copy(), c.mag.copy(), c.shape) for i, c in enumerate(r.machine.cold) if c is not None]
@@ -120,18 +125,21 @@ class RegionRunner:
         while dopamine is below the learning threshold, and writes to COOL or COLD weights. A write
         is a write whatever instruction made it: a buffer replaced, resized or re-typed counts as
         every element changed. Returns what was reverted, or None."""
-        from ..vm.state import DOPAMINE_THRESHOLD
-
         out = []
         for i, old, pol, mag, shape in before:
             c = r.machine.cold[i]
             if c is None:
                 continue                      # freeing is structural: the journal's business
-            if len(c.pol) != len(pol):
+            same_len = len(c.pol) == len(pol)
+            if same_len and _same(c.pol, pol) and _same(c.mag, mag):
+                continue                      # no write (the common case: one byte compare, no arrays)
+            temps = c.temps if c.temps is not None else old.temps
+            if dopamine >= DOPAMINE_THRESHOLD and temps is None:
+                continue                      # learning may write every weight
+            if not same_len:
                 changed = np.ones(len(pol), bool)
             else:
                 changed = (c.pol != pol) | (c.mag != mag)
-            temps = c.temps if c.temps is not None else old.temps
             if dopamine < DOPAMINE_THRESHOLD:
                 bad, rule = changed, f"dopamine {dopamine} is below the learning threshold {DOPAMINE_THRESHOLD}"
             elif temps is not None:
