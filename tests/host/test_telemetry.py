@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from ternsig.errors import HostError
+from ternsig.host import telemetry
+from ternsig.host.brain import Brain
+from ternsig.host.durable import CheckpointPolicy
 from ternsig.host.telemetry import TelemetryWriter, open_run_telemetry, prune_runs
+
+from ..paths import EXAMPLES
 
 
 def test_every_line_carries_the_run_id(tmp_path):
@@ -50,3 +56,36 @@ def test_bad_settings_are_host_errors(tmp_path):
         TelemetryWriter(tmp_path / "t", "../x")
     with pytest.raises(HostError):
         TelemetryWriter(tmp_path / "t", "r", max_bytes=10)
+
+
+def test_lines_reach_the_file_in_whole_blocks_at_flush_and_close(tmp_path, monkeypatch):
+    monkeypatch.setattr(telemetry, "FLUSH_BYTES", 1024)
+    path = tmp_path / "t.jsonl"
+    line = json.dumps({"type": "tick", "pad": "x" * 80}) + "\n"
+    with TelemetryWriter(path, "r") as w:
+        w.write(line)
+        w.write(line)
+        assert path.read_text() == ""                      # gathered, not yet written
+        w.flush()
+        assert len(path.read_text().splitlines()) == 2
+        for _ in range(20):                                # over FLUSH_BYTES: written without a flush
+            w.write(line)
+        text = path.read_text()
+        assert 2 < len(text.splitlines()) < 22 and text.endswith("\n")
+        w.write('{"type": "last"}\n')
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert len(lines) == 23 and lines[-1] == {"run": "r", "type": "last"}
+
+
+def test_every_checkpoint_flushes_the_ticks_before_it(tmp_path):
+    brain = tmp_path / "brain"
+    shutil.copytree(EXAMPLES / "brain", brain)
+    with TelemetryWriter(tmp_path / "t.jsonl", "r") as w:
+        b = Brain(brain, telemetry=w, state_dir=tmp_path / "state", checkpoint=CheckpointPolicy(every=5, seconds=0))
+        b.run(7)
+        lines = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+        ticks = [d["tick"] for d in lines if d["type"] == "tick"]
+        assert ticks == [1, 2, 3, 4, 5]                    # ticks 6 and 7 still in memory
+        assert [d["note"] for d in lines if d.get("event") == "checkpoint"] == ["checkpoint 5 (every)"]
+    ticks = [json.loads(x)["tick"] for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert ticks[-2:] == [6, 7]

@@ -136,6 +136,7 @@ class Durability:
         b.events.append(ev)
         if b.telemetry is not None:
             b.telemetry.write(json.dumps({"type": "event", **ev}) + "\n")
+            b.telemetry.flush()    # telemetry reaches the file at least as often as checkpoints
 
     # ---- restoring -------------------------------------------------------------------------------------
     def restore(self, regions: Optional[Iterable["Region"]] = None, kernel: bool = True) -> RestoreReport:

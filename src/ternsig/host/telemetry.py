@@ -5,6 +5,12 @@ it is renamed ``<name>.1`` (older ones shift to ``.2`` … up to ``backups``; th
 so one run never holds more than ``(backups + 1) × max_bytes`` on disk; only the newest
 ``keep_runs`` runs' files are kept in the telemetry directory. Every line starts with
 ``{"run": "<id>", ...`` so lines appended to a shared ``--telemetry`` file stay attributable.
+
+Lines reach the file in blocks (a line-buffered file made one ``write`` system call per tick, ~8 %
+of the example brain's tick): when :data:`FLUSH_BYTES` have gathered, at every checkpoint (the
+brain's durability events flush) and at close. A kill -9 therefore loses at most the lines written
+since the last checkpoint, the ticks a restart replays anyway; whole lines only, never a half line
+from this writer.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ from ..errors import HostError
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_BACKUPS = 3
 DEFAULT_KEEP_RUNS = 10
+#: lines gathered in memory before they are written out
+FLUSH_BYTES = 64 * 1024
 _RUN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -43,8 +51,10 @@ class TelemetryWriter:
         self.backups = backups
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._prefix = '{"run": "' + run_id + '", '
-        self._f = open(self.path, "a", buffering=1, encoding="utf-8")
+        self._f = open(self.path, "a", encoding="utf-8")
         self._size = self._f.tell()
+        self._lines: list[str] = []         # written by the caller, not yet in the file
+        self._pending = 0                   # their bytes
         self.rotations = 0
 
     def write(self, line: str) -> int:
@@ -53,11 +63,15 @@ class TelemetryWriter:
         n = len(line.encode("utf-8")) if not line.isascii() else len(line)
         if self._size and self._size + n > self.max_bytes:
             self._rotate()
-        self._f.write(line)
+        self._lines.append(line)
         self._size += n
+        self._pending += n
+        if self._pending >= FLUSH_BYTES:
+            self.flush()
         return n
 
     def _rotate(self) -> None:
+        self.flush()
         self._f.close()
         if self.backups:
             oldest = self.path.with_name(f"{self.path.name}.{self.backups}")
@@ -69,15 +83,22 @@ class TelemetryWriter:
             os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         else:
             self.path.unlink(missing_ok=True)
-        self._f = open(self.path, "a", buffering=1, encoding="utf-8")
+        self._f = open(self.path, "a", encoding="utf-8")
         self._size = 0
         self.rotations += 1
 
     def flush(self) -> None:
+        """Write the gathered lines to the file (one system call)."""
+        if self._lines:
+            self._f.write("".join(self._lines))
+            self._lines.clear()
+            self._pending = 0
         self._f.flush()
 
     def close(self) -> None:
-        self._f.close()
+        if not self._f.closed:
+            self.flush()
+            self._f.close()
 
     def __enter__(self) -> "TelemetryWriter":
         return self
