@@ -303,7 +303,7 @@ class Brain(BrainAccess):
         elif r.inputs:
             parts = [sample.x if (src == "@env" and sample is not None) else self.region(src).output
                      for src in r.inputs if src != "@env" or sample is not None]
-            m.set_input(np.concatenate(parts) if parts else [])
+            m.set_input(parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else [])
         tgt = self.target_of.get(r.name)
         if tgt == "@env" and sample is not None:
             m.set_target(sample.target)

@@ -130,12 +130,12 @@ class RegionRunner:
             c = r.machine.cold[i]
             if c is None:
                 continue                      # freeing is structural: the journal's business
+            temps = c.temps if c.temps is not None else old.temps
+            if dopamine >= DOPAMINE_THRESHOLD and temps is None:
+                continue                      # learning may write every weight: nothing to compare
             same_len = len(c.pol) == len(pol)
             if same_len and _same(c.pol, pol) and _same(c.mag, mag):
                 continue                      # no write (the common case: one byte compare, no arrays)
-            temps = c.temps if c.temps is not None else old.temps
-            if dopamine >= DOPAMINE_THRESHOLD and temps is None:
-                continue                      # learning may write every weight
             if not same_len:
                 changed = np.ones(len(pol), bool)
             else:
