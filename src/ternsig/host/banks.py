@@ -22,7 +22,7 @@ from ..confine import ConfinementError, inside, plain_name
 from ..errors import FormatError, HostError
 from ..intmath import tdiv_arr, wrap_i32
 from .handlers import BrainView, HandlerTable
-from .regio import read_hot, write_prefix, write_vector
+from .regio import peek_hot, read_hot, write_prefix, write_vector
 
 if TYPE_CHECKING:
     from .region import Region
@@ -491,7 +491,7 @@ def _pair(entry_id: int) -> list[int]:
 @handles("BankQuery")
 def _bank_query(b: BrainView, r: "Region", op):
     bank = b.banks.for_slot(r, op.bank_slot, "BankQuery")
-    hits = bank.query(read_hot(r.machine, "BankQuery", op.source), op.top_k)
+    hits = bank.query(peek_hot(r.machine, "BankQuery", op.source), op.top_k)
     out = [len(hits)]
     for eid, score in hits:
         out += [score, *_pair(eid)]
@@ -501,7 +501,7 @@ def _bank_query(b: BrainView, r: "Region", op):
 @handles("BankWrite")
 def _bank_write(b, r, op):
     bank = b.banks.for_slot(r, op.bank_slot, "BankWrite")
-    eid = bank.insert(read_hot(r.machine, "BankWrite", op.source), b.substrate.tick)
+    eid = bank.insert(peek_hot(r.machine, "BankWrite", op.source), b.substrate.tick)
     write_prefix(r.machine, "BankWrite", op.target, _pair(eid))
 
 

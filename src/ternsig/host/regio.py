@@ -38,8 +38,19 @@ def read_hot(m: Machine, op: str, reg: int, role: str = "source") -> np.ndarray:
     return h.data
 
 
+def peek_hot(m: Machine, op: str, reg: int, role: str = "source") -> np.ndarray:
+    """:func:`read_hot` for a caller that reads the values now and keeps neither them nor the
+    array: a compiled-tier register then stays in place (``HotBuffer.peek``; ``.data`` would hand
+    its memory out and make the loop move the register at its next write)."""
+    idx = hot_index(op, reg, role)
+    h = m.hot[idx]
+    if h is None:
+        raise HostError(f"{op}: {role} register {reg_name(reg)} is not allocated")
+    return h.peek()
+
+
 def read_scalar(m: Machine, op: str, reg: int, index: int = 0, role: str = "source") -> int:
-    data = read_hot(m, op, reg, role)
+    data = peek_hot(m, op, reg, role)
     if index >= len(data):
         raise HostError(f"{op}: {role} register {reg_name(reg)} has {len(data)} elements, needs index {index}")
     return int(data[index])
