@@ -23,6 +23,10 @@ from .state import Machine
 
 
 HostHandler = Callable[[Any, Machine], bool]
+_I32 = np.dtype(np.int32)
+_FLAT = (4,)                            # strides of a contiguous 1-D int32 array
+_NO_INPUT = np.zeros(0, np.int32)
+_NOT_LOADED = (1 << 22) + 1             # more than MAX_ELEMENTS: the compiled load_input falls back
 
 
 def _fault(message: str) -> Callable[[], Any]:
@@ -255,7 +259,12 @@ class Interpreter(MachineAccess):
         cx = self._cx
         kinds = cx.kinds
         heap = cx.heap
-        st = heap.st
+        enter = heap.enter
+        leave = heap.leave
+        run = L.ENTRY
+        tab = heap.tab
+        head = heap.st[:12]
+        uses_input = cx.uses_input
         executed = 0
         pc = m.pc
         try:
@@ -263,16 +272,19 @@ class Interpreter(MachineAccess):
                 pc = m.pc
                 if pc >= n:
                     return ENDED
-                if kinds[pc]:
-                    heap.enter(m, cx.uses_input, self.work_left >= 0)
-                    st[0] = pc
-                    st[1] = executed
-                    st[2] = budget
-                    st[7] = self.work_left           # -1: no work budget
-                    status = L.run(cx.code, heap.heap, heap.rt, heap.dirty, heap.wheap, heap.ct,
-                                   heap.lstack, heap.cstack, st, heap.clen)
-                    pc, executed, _, lsp, csp, _, need, self.work_left, cnt, out = st.tolist()
-                    heap.leave(m, lsp, csp, cnt, out)
+                if kinds[pc] and enter(m, self.work_left >= 0):
+                    inp = m.input
+                    if not uses_input:
+                        inp, inlen = _NO_INPUT, 0
+                    elif type(inp) is np.ndarray and inp.dtype is _I32 and inp.strides == _FLAT:
+                        inlen = len(inp)        # exactly the entry's signature (see warm.py)
+                    else:
+                        inp, inlen = _NO_INPUT, _NOT_LOADED     # load_input runs its handler
+                    status = run(tab, heap.heap, heap.wheap, inp, inlen, pc, executed, budget,
+                                 self.work_left, len(m.loop_stack), len(m.call_stack))
+                    pc, executed, _, lsp, csp, _, need, self.work_left, cnt, out, oo, on = head.tolist()
+                    if cnt or out or lsp or csp or m.loop_stack or m.call_stack:
+                        leave(m, lsp, csp, cnt, out, oo, on)
                     m.pc = pc
                     if status == L.S_HALT:
                         return HALT

@@ -45,9 +45,10 @@ class CompiledCode:
         from .heap import Heap
 
         n = len(instructions)
-        self.code = np.full((n, 10), -1, np.int64)
+        self.heap = Heap(n)
+        self.code = self.heap.code            # rows inside the heap's table (one array per run)
+        self.code[:] = -1
         self.kinds: list[bool] = [False] * n
-        self.heap = Heap()
         self._spec_of = spec_of
         for i, ins in enumerate(instructions):
             self.set(i, ins, refresh=False)

@@ -21,7 +21,7 @@ from . import loop as L
 _new_hot = object.__new__
 _A = HotBuffer._a          # the slot descriptor: reads through it do not count as exposing
 _I32 = np.dtype(np.int32)
-NHOT = 66                 # 64 hot registers, the input, the output
+NHOT = L.NHOT              # 64 hot registers, the input, the output
 #: unwritten heap words hold this, so a kernel reading a slot it has not written shows up in tests
 _POISON = -0x5A5A5A5B
 
@@ -81,22 +81,24 @@ def _picker(used: tuple[int, ...]) -> Callable[[list], tuple]:
 class Heap:
     """Registers of one machine laid out for :func:`loop.run`."""
 
-    def __init__(self, size: int = 1 << 14):
+    def __init__(self, ncode: int = 0, size: int = 1 << 14):
         self.heap = np.full(size, _POISON, np.int32)
-        self.rt = np.zeros((NHOT, 8), np.int64)
-        self.rt[:, 1] = -1
-        self.rt[:, 5:8] = -2
-        self.dirty = np.zeros(2 * NHOT + 1, np.int64)
+        #: every int64 table in one array (loop.T_* layout), so a run unboxes four arrays
+        tab = self.tab = np.zeros(L.T_CODE + 10 * ncode, np.int64)
+        self.st = tab[L.T_ST:L.T_ST + 16]
+        self.rt = tab[L.T_RT:L.T_DIRTY].reshape(NHOT, 8)
+        self.dirty = tab[L.T_DIRTY:L.T_CT]
+        self.ct = tab[L.T_CT:L.T_CLEN].reshape(64, 5)
+        self.clen = tab[L.T_CLEN:L.T_LS]        # cold lengths at the work-counted indices
+        self.lstack = tab[L.T_LS:L.T_CS].reshape(L.STACK_CAP, 2)
+        self.cstack = tab[L.T_CS:L.T_CODE]
+        self.code = tab[L.T_CODE:].reshape(ncode, 10)
+        self._clear_rt()
         self.wheap = np.zeros(1 << 12, np.int32)
-        self.ct = np.zeros((64, 5), np.int64)
         self.ct[:, 4] = 1
         self.wtop = 0
         self.wkeys: list[Any] = [None] * 64
-        self.lstack = np.zeros((64, 2), np.int64)
-        self.cstack = np.zeros(64, np.int64)
-        self.st = np.zeros(10, np.int64)
         self.st[7] = -1
-        self.clen = np.zeros(64, np.int64)      # cold lengths at the work-counted indices
         self.mine: list[Optional[HotBuffer]] = [None] * 64
         self.views: list[Optional[np.ndarray]] = [None] * 64
         self.shapes: list[Any] = [None] * 64
@@ -108,6 +110,12 @@ class Heap:
         self.stale = True
         self.cold_used: tuple[int, ...] = ()
         self.cost_cold: tuple[int, ...] = ()     # indices whose cold length the work count reads
+
+    def _clear_rt(self) -> None:
+        rt = self.rt
+        rt[:] = 0
+        rt[:, 1] = -1
+        rt[:, 5:8] = -2
 
     @property
     def hot_used(self) -> tuple[int, ...]:
@@ -126,59 +134,37 @@ class Heap:
         live = sum(int(x) for x in self.rt[:, 1] if x > 0)
         self.heap = np.full(max(1 << 14, 4 * (need + live) + 1024), _POISON, np.int32)
         self.st[5] = 0
-        rt = self.rt = np.zeros((NHOT, 8), np.int64)     # old HeapBuffers mark the old table
-        rt[:, 1] = -1
-        rt[:, 5:8] = -2
+        # HeapBuffers of the old heap may still clear a row's writable flag here: that only
+        # makes the loop move that register once more
+        self._clear_rt()
         self.mine = [None] * 64
         self.views = [None] * 64
         self.stale = True
 
-    def enter(self, m: Machine, uses_input: bool, work: bool = False) -> None:
-        """Make the heap hold the machine's current registers, stacks and input: nothing to do
-        for registers that are still the heap's own views."""
+    def enter(self, m: Machine, work: bool = False) -> bool:
+        """Make the heap hold the machine's current registers and cold weights (nothing to do for
+        registers that are still the heap's own views) and the loop stack's contents; False when
+        a stack is deeper than the loop's tables (the handler runs the instruction)."""
         if self.stale or self._pick(m.hot) != self.seen:
             if not self._enter_hot(m):
-                return self.enter(m, uses_input, work)
-        rt = self.rt
-        if uses_input:
-            inp = m.input
-            n = len(inp)
-            if inp.dtype == _I32 and n <= L.MAX_ELEMENTS:
-                st = self.st
-                if n > rt[L.INPUT, 2]:
-                    top = int(st[5])
-                    if top + n > len(self.heap):
-                        self.grow(n)
-                        return self.enter(m, uses_input, work)
-                    rt[L.INPUT, 0] = top
-                    rt[L.INPUT, 2] = n
-                    st[5] = top + n
-                o = int(rt[L.INPUT, 0])
-                self.heap[o:o + n] = inp
-                rt[L.INPUT, 1] = n
-            else:
-                rt[L.INPUT, 1] = L.MAX_ELEMENTS + 1     # load_input falls back to the handler
+                return self.enter(m, work)
         self._enter_cold(m)
         if work:
             clen, cold = self.clen, m.cold
             for r in self.cost_cold:
                 w = cold[r]
                 clen[r] = len(w) if w is not None else 0
-        st = self.st
         ls = m.loop_stack
         if ls:
-            if len(ls) > len(self.lstack):
-                self.lstack = np.zeros((2 * len(ls), 2), np.int64)
-            for i, (s, c) in enumerate(ls):
-                self.lstack[i, 0] = s
-                self.lstack[i, 1] = c
+            if len(ls) > L.STACK_CAP:
+                return False
+            self.lstack[:len(ls)] = ls
         cs = m.call_stack
         if cs:
-            if len(cs) > len(self.cstack):
-                self.cstack = np.zeros(2 * len(cs), np.int64)
+            if len(cs) > L.STACK_CAP:
+                return False
             self.cstack[:len(cs)] = cs
-        st[3] = len(ls)
-        st[4] = len(cs)
+        return True
 
     def _enter_hot(self, m: Machine) -> bool:
         """Copy in every used register that is not the heap's own view; False when the heap had
@@ -280,13 +266,12 @@ class Heap:
         # other cold registers keep a stale key: a rebuilt wheap invalidates them all (above)
 
     # ---- registers out ----------------------------------------------------------------------
-    def leave(self, m: Machine, lsp: int, csp: int, cnt: int, out: int) -> None:
-        """After a run (``lsp, csp, cnt, out`` read from ``st``): give registers whose view changed
+    def leave(self, m: Machine, lsp: int, csp: int, cnt: int, out: int, out_o: int = 0, out_n: int = 0) -> None:
+        """After a run (``lsp, csp, cnt, out, out_o, out_n`` read from ``st``): give registers whose view changed
         (offset, length, shape) a new view; copy the output out if written; stacks back to lists."""
         dirty = self.dirty
         if out:
-            o, n = self.rt[L.OUTPUT, :2].tolist()
-            m.output = self.heap[o:o + n].copy()
+            m.output = self.heap[out_o:out_o + out_n].copy()
             dirty[L.OUTPUT] = 0
         if cnt:
             rt = self.rt

@@ -22,7 +22,8 @@ Layout (all int64 tables, rows indexed by register):
 * ``dirty``: flags per register whose view must be rebuilt, then their count and list; the
   output's flag says only that it was written.
 * ``st = (pc, executed, budget, loop depth, call depth, heap top, space needed, work left, dirty
-  count, output written)`` (the last two copied out of ``dirty`` so the caller reads one list);
+  count, output written, output offset, output length)`` (the last four copied out of ``dirty``
+  and ``rt`` so the caller reads one list);
   work left is -1 without a work budget. ``code[pc, 6:10]`` are the register indices the instruction's
   work is counted over (isa/cost.work_slots, -1 unused); ``clen[r]`` the length of cold register r
   for those indices. A kernel is charged the larger of hot and cold length per index, measured
@@ -44,12 +45,28 @@ ADD, SUB, MUL, RELU, SIGMOID, SHIFT, CLAMP, CMP_GT, MAX_REDUCE, TERNARY_MATMUL =
 S_FALLBACK, S_HALT, S_ENDED, S_FUEL, S_SPACE = 0, 1, 2, 3, 4
 
 INPUT, OUTPUT = 64, 65
+#: run_packed's compiled entry without type dispatch (set by warm.py once it is loaded)
+ENTRY = None
 #: ``dirty[r]`` flags registers written; ``dirty[NDIRTY]`` counts them, listed after it
 NDIRTY = 66
 I32_MAX = 2147483647
 I32_MIN = -2147483648
 #: registers may not grow past this (vm.state.MAX_REGISTER_ELEMENTS); the handler traps
 MAX_ELEMENTS = 1 << 22
+
+# The int64 tables live in one array (``Heap.tab``) so a run passes four arrays (Numba unboxes
+# each argument on every call): ``st`` (16), ``rt``, ``dirty``, ``ct``, ``clen``, the loop and
+# call stacks (as deep as the handlers allow: MAX_STACK_DEPTH), then the code rows.
+NHOT = 66
+STACK_CAP = 1024           # vm.state.MAX_STACK_DEPTH: a push past it falls back (the handler traps)
+T_ST = 0
+T_RT = 16
+T_DIRTY = T_RT + NHOT * 8
+T_CT = T_DIRTY + 2 * NHOT + 1
+T_CLEN = T_CT + 64 * 5
+T_LS = T_CLEN + 64
+T_CS = T_LS + 2 * STACK_CAP
+T_CODE = T_CS + STACK_CAP
 
 
 @njit(cache=True)
@@ -94,7 +111,7 @@ def _sat(v):
 
 
 @njit(cache=True)
-def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
+def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen, inp):
     """Run from ``st[0]`` until an exit status; ``st`` is updated in place."""
     n = code.shape[0]
     pc = st[0]
@@ -197,9 +214,9 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
             if o < 0:
                 status = S_SPACE
                 break
-            s = rt[INPUT, 0]
+            dst = heap[o:o + ln]
             for i in range(ln):
-                heap[o + i] = heap[s + i]
+                dst[i] = inp[i]
             _set(rt, dirty, r, ln, -1)
         elif k == STORE_OUTPUT:
             r = b & 0x3F
@@ -213,8 +230,10 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
                     status = S_SPACE
                     break
                 s = rt[r, 0]
+                dst = heap[o:o + ln]
+                src = heap[s:s + ln]
                 for i in range(ln):
-                    heap[o + i] = heap[s + i]
+                    dst[i] = src[i]
                 _set(rt, dirty, OUTPUT, ln, -1)
         elif k == COPY_REG or k == ZERO_REG:
             if k == COPY_REG:
@@ -235,12 +254,14 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
                     if o < 0:
                         status = S_SPACE
                         break
+                    dst = heap[o:o + ln]
                     if k == COPY_REG:
+                        src = heap[s:s + ln]
                         for i in range(ln):
-                            heap[o + i] = heap[s + i]
+                            dst[i] = src[i]
                     else:
                         for i in range(ln):
-                            heap[o + i] = 0
+                            dst[i] = 0
                     _set(rt, dirty, a, ln, shp)
         elif k == SET:
             r = a & 0x3F
@@ -275,14 +296,18 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
                     status = S_SPACE
                     break
                 m = min(ls, lo)
+                dst = heap[o:o + ls]
+                src = heap[so:so + ls]
                 if (c >> 6) == 0:
+                    oth = heap[oo:oo + m]
                     for i in range(m):
-                        heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(heap[oo + i]))
+                        dst[i] = _sat(np.int64(src[i]) + np.int64(oth[i]))
                 else:
+                    bias = wheap[oo:oo + m]
                     for i in range(m):
-                        heap[o + i] = _sat(np.int64(heap[so + i]) + np.int64(wheap[oo + i]) * 255)
+                        dst[i] = _sat(np.int64(src[i]) + np.int64(bias[i]) * 255)
                 for i in range(m, ls):
-                    heap[o + i] = heap[so + i]
+                    dst[i] = src[i]
                 _set(rt, dirty, r, ls, shp)
         elif k == SUB or k == MUL or k == CMP_GT:
             bi = b & 0x3F
@@ -303,15 +328,18 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
             if o < 0:
                 status = S_SPACE
                 break
+            dst = heap[o:o + m]
+            src = heap[so:so + m]
+            oth = heap[oo:oo + m]
             if k == SUB:
                 for i in range(m):
-                    heap[o + i] = _sat(np.int64(heap[so + i]) - np.int64(heap[oo + i]))
+                    dst[i] = _sat(np.int64(src[i]) - np.int64(oth[i]))
             elif k == MUL:
                 for i in range(m):
-                    heap[o + i] = np.int32((np.int64(heap[so + i]) * np.int64(heap[oo + i])) >> 8)
+                    dst[i] = np.int32((np.int64(src[i]) * np.int64(oth[i])) >> 8)
             else:
                 for i in range(m):
-                    heap[o + i] = 255 if heap[so + i] > heap[oo + i] else 0
+                    dst[i] = 255 if src[i] > oth[i] else 0
             _set(rt, dirty, r, m, shp)
         elif k == RELU or k == SIGMOID or k == SHIFT or k == CLAMP or k == MAX_REDUCE:
             bi = b & 0x3F
@@ -330,30 +358,32 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
             if o < 0:
                 status = S_SPACE
                 break
+            src = heap[so:so + ls]
+            dst = heap[o:o + ln]
             if k == RELU:
                 for i in range(ls):
-                    v = heap[so + i]
-                    heap[o + i] = v if v > 0 else 0
+                    v = src[i]
+                    dst[i] = v if v > 0 else 0
             elif k == SIGMOID:
                 gain = np.int64(d if d > 0 else 64)
                 for i in range(ls):
-                    v = ((np.int64(heap[so + i]) * gain) >> 10) + 128
-                    heap[o + i] = 0 if v < 0 else (255 if v > 255 else v)
+                    v = ((np.int64(src[i]) * gain) >> 10) + 128
+                    dst[i] = 0 if v < 0 else (255 if v > 255 else v)
             elif k == SHIFT:
                 sh = c & 31
                 for i in range(ls):
-                    heap[o + i] = heap[so + i] >> sh
+                    dst[i] = src[i] >> sh
             elif k == CLAMP:
                 for i in range(ls):
-                    v = heap[so + i]
-                    heap[o + i] = c if v < c else (d if v > d else v)
+                    v = src[i]
+                    dst[i] = c if v < c else (d if v > d else v)
             else:
                 best = np.int32(0)
                 for i in range(ls):
-                    v = heap[so + i]
+                    v = src[i]
                     if i == 0 or v > best:
                         best = v
-                heap[o] = best
+                dst[0] = best
                 shp = -1
             _set(rt, dirty, r, ln, shp)
         elif k == TERNARY_MATMUL:
@@ -369,22 +399,41 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
             if rows > 0 and kk > 0 and (rows - 1) * cols + kk > ct[wi, 1]:
                 status = S_FALLBACK              # the reference indexes past the weights: panic
                 break
-            acc = np.zeros(rows, np.int64)
             wo = ct[wi, 0]
-            xo = rt[xi, 0]
-            for row in range(rows):
-                s = np.int64(0)
-                base = wo + row * cols
-                for i in range(kk):
-                    s += np.int64(wheap[base + i]) * np.int64(heap[xo + i])
-                acc[row] = s
             r = a & 0x3F
-            o = _dest(rt, st, heap, r, rows)
-            if o < 0:
-                status = S_SPACE
-                break
-            for row in range(rows):
-                heap[o + row] = _sat(acc[row])
+            if r != xi:
+                # registers have disjoint slots: the products go straight to A (no scratch)
+                o = _dest(rt, st, heap, r, rows)
+                if o < 0:
+                    status = S_SPACE
+                    break
+                xo = rt[xi, 0]
+                xv = heap[xo:xo + kk]
+                dst = heap[o:o + rows]
+                for row in range(rows):
+                    s = np.int64(0)
+                    base = wo + row * cols
+                    wv = wheap[base:base + kk]
+                    for i in range(kk):
+                        s += np.int64(wv[i]) * np.int64(xv[i])
+                    dst[row] = _sat(s)
+            else:
+                acc = np.zeros(rows, np.int64)
+                xo = rt[xi, 0]
+                xv = heap[xo:xo + kk]
+                for row in range(rows):
+                    s = np.int64(0)
+                    base = wo + row * cols
+                    wv = wheap[base:base + kk]
+                    for i in range(kk):
+                        s += np.int64(wv[i]) * np.int64(xv[i])
+                    acc[row] = s
+                o = _dest(rt, st, heap, r, rows)
+                if o < 0:
+                    status = S_SPACE
+                    break
+                for row in range(rows):
+                    heap[o + row] = _sat(acc[row])
             _set(rt, dirty, r, rows, -1)
         else:
             status = S_FALLBACK
@@ -406,4 +455,29 @@ def run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen):
     st[7] = work
     st[8] = dirty[NDIRTY]
     st[9] = dirty[OUTPUT]
+    st[10] = rt[OUTPUT, 0]
+    st[11] = rt[OUTPUT, 1]
     return status
+
+
+@njit(cache=True)
+def run_packed(tab, heap, wheap, inp, inlen, pc, executed, budget, work, lsp, csp):
+    """:func:`run` over the tables packed in ``tab`` (layout ``T_*`` above): ``inp`` is the
+    machine's input (``inlen`` its length, or more than MAX_ELEMENTS when load_input must fall
+    back); the scalars start ``st``. Returns the exit status; the rest is in ``tab[:16]``."""
+    st = tab[T_ST:T_ST + 16]
+    rt = tab[T_RT:T_DIRTY].reshape((NHOT, 8))
+    dirty = tab[T_DIRTY:T_CT]
+    ct = tab[T_CT:T_CLEN].reshape((64, 5))
+    clen = tab[T_CLEN:T_LS]
+    lstack = tab[T_LS:T_CS].reshape((STACK_CAP, 2))
+    cstack = tab[T_CS:T_CODE]
+    code = tab[T_CODE:].reshape(((tab.shape[0] - T_CODE) // 10, 10))
+    st[0] = pc
+    st[1] = executed
+    st[2] = budget
+    st[3] = lsp
+    st[4] = csp
+    st[7] = work
+    rt[INPUT, 1] = inlen
+    return run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen, inp)

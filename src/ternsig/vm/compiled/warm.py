@@ -22,6 +22,19 @@ def _cache_is_warm() -> bool:
     return any((Path(__file__).parent / "__pycache__").glob("loop.run-*.nbi"))
 
 
+def _entry_point(dispatcher: Any) -> Any:
+    """The compiled function of ``dispatcher``'s one signature, called without Numba's type
+    dispatch (~0.2 µs a call less). The run entry passes exactly that signature: C-contiguous
+    1-D int64/int32 arrays (the heap's own, and the machine's input only after checking its
+    dtype and strides) and Python ints."""
+    sigs = dispatcher.signatures
+    if len(sigs) == 1:
+        entry = getattr(dispatcher.overloads.get(sigs[0]), "entry_point", None)
+        if entry is not None:
+            return entry
+    return dispatcher
+
+
 def _load() -> None:
     global _loop, _error
     try:
@@ -29,14 +42,12 @@ def _load() -> None:
 
         from . import loop as L
 
-        code = np.full((1, 10), -1, np.int64)
-        code[0, 0] = L.HALT
-        st = np.zeros(10, np.int64)
-        st[2] = -1
-        st[7] = -1
-        L.run(code, np.zeros(1, np.int32), np.zeros((66, 8), np.int64), np.zeros(133, np.int64),
-              np.zeros(1, np.int32), np.zeros((64, 5), np.int64), np.zeros((1, 2), np.int64),
-              np.zeros(1, np.int64), st, np.zeros(64, np.int64))
+        tab = np.zeros(L.T_CODE + 10, np.int64)
+        tab[L.T_CODE:] = -1
+        tab[L.T_CODE] = L.HALT
+        L.run_packed(tab, np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(0, np.int32),
+                     0, 0, 0, -1, -1, 0, 0)
+        L.ENTRY = _entry_point(L.run_packed)
         _loop = L
     except BaseException as exc:       # reported by wait(); programs keep the interpreter tier
         _error = exc
