@@ -9,7 +9,7 @@ import pytest
 from ternsig.cli import main
 from ternsig.errors import TernsigError
 from ternsig.host.brain import Brain
-from ternsig.host.tasks import DatasetTask, PatternTask, make_task
+from ternsig.host.tasks import DatasetTask, PatternTask, make_task, peaks_at
 from tests.paths import EXAMPLES
 
 PATTERNS = "task patterns classes=4 width=16 noise=40 seed=7"
@@ -78,3 +78,18 @@ def test_bad_dataset_tasks_are_one_line_errors_at_the_task_line(tmp_path, capsys
     assert main(["brain", "run", str(d), "--ticks", "1", "-q"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle.split("'")[0] in err
+
+
+def test_an_output_is_correct_only_when_it_peaks_uniquely_at_the_label():
+    assert peaks_at(np.array([1, 9, 3, 9, 100]), 1, 3)          # only the first `classes` values count
+    assert not peaks_at(np.array([1, 9, 3, 9]), 1, 4)            # a tie at the top is wrong
+    assert not peaks_at(np.array([5, 2]), 0, 3)                  # too few outputs
+    assert not peaks_at(np.array([5, 2]), 7, 2) and not peaks_at(np.array([5, 2]), -2, 2)
+    rng = np.random.default_rng(3)
+    for _ in range(500):                                         # against the definition, ties included
+        out = rng.integers(-3, 4, int(rng.integers(1, 7))).astype(np.int32)
+        label, classes = int(rng.integers(0, 6)), int(rng.integers(1, 7))
+        head = out[:classes].astype(np.int64)
+        best = np.flatnonzero(head == head.max())
+        want = len(out) >= classes and len(best) == 1 and int(best[0]) == label
+        assert peaks_at(out, label, classes) == want

@@ -76,11 +76,11 @@ class PatternTask:
 
 def peaks_at(output: np.ndarray, label: int, classes: int) -> bool:
     """The first ``classes`` outputs have a unique maximum, at ``label``."""
-    out = np.asarray(output[:classes], dtype=np.int64)
-    if len(out) < classes:
+    out = np.asarray(output[:classes], dtype=np.int64).tolist()    # a handful of values: Python is faster
+    if len(out) < classes or not out:
         return False
-    best = np.flatnonzero(out == out.max())
-    return len(best) == 1 and int(best[0]) == label
+    top = max(out)
+    return out.count(top) == 1 and 0 <= label < len(out) and out[label] == top
 
 
 class DatasetTask:
