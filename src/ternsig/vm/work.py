@@ -16,6 +16,11 @@ from typing import Any, Callable
 
 from ..errors import FuelTrap
 from ..isa.cost import rule_function, work_slots
+from .state import HotBuffer
+
+#: the raw slot of a hot register's array: reading a length through it does not hand the array out
+#: (a compiled-tier HeapBuffer's ``_a`` property would, and the loop would then move that register)
+_A = HotBuffer._a
 
 
 def charged(interp: Any, spec: Any, a: int, b: int, c: int, d: int, run: Callable[[], Any],
@@ -41,7 +46,7 @@ def charged(interp: Any, spec: Any, a: int, b: int, c: int, d: int, run: Callabl
                 n = 0
             else:
                 t = h._t
-                n = len(t) if t is not None else len(h._a)
+                n = len(t) if t is not None else len(_A.__get__(h))
             k = cold[i]
             if k is not None and len(k.pol) > n:
                 n = len(k.pol)

@@ -123,9 +123,14 @@ def test_tier_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_registers_are_views_of_the_heap_and_handlers_see_them() -> None:
+    from ternsig.vm.compiled import warm
+
+    warm.wait()
     add = CORE.by_mnemonic["add"].opcode
     tanh = CORE.by_mnemonic["tanh"].opcode
-    prog = Program(instructions=[Instruction(0, add, 1, 0, 0, 0), Instruction(0, tanh, 2, 1, 0, 0)], registers=[])
+    # three kernels in a row: a run long enough to enter the loop (CompiledCode.kinds)
+    prog = Program(instructions=[Instruction(0, add, 3, 0, 0, 0), Instruction(0, add, 4, 0, 0, 0),
+                                 Instruction(0, add, 1, 0, 0, 0), Instruction(0, tanh, 2, 1, 0, 0)], registers=[])
     ref, it = Interpreter(prog, tier="interp"), Interpreter(prog, tier="compiled")
     for x in (ref, it):
         x.m.hot[0] = HotBuffer(np.arange(40, dtype=np.int32), (40,))
@@ -147,3 +152,18 @@ def test_heap_grows_and_old_views_keep_their_values() -> None:
         it.run().raise_for_trap()
         seen.append(it.m.hot[7].data)
     assert [s.tolist()[:2] for s in seen] == [[k, k + 1] for k in range(6)]
+
+
+def test_short_runs_between_fallbacks_run_in_their_handlers_long_runs_enter_the_loop() -> None:
+    from ternsig.vm.compiled import MIN_RUN, CompiledCode
+
+    op = {n: CORE.by_mnemonic[n].opcode for n in ("add", "tanh", "halt", "loop", "end_loop")}
+    ins = lambda n, a=1, b=0, c=0, d=0: Instruction(0, op[n], a, b, c, d)   # noqa: E731
+    it = Interpreter(Program(instructions=[], registers=[]), tier="interp")
+    code = [ins("tanh", 2, 1), ins("add"), ins("tanh", 2, 1)] + [ins("add")] * MIN_RUN \
+        + [ins("tanh", 2, 1), ins("loop", 0, 0, 0, 2), ins("end_loop"), ins("halt")]
+    kinds = CompiledCode(code, it._spec_of).kinds
+    n = MIN_RUN
+    assert kinds[:3] == [False, False, False]            # a lone add between fallbacks
+    assert kinds[3:3 + n] == [True] * (n - 2) + [False, False]   # from each pc: what is left of the run
+    assert kinds[3 + n:] == [False, True, True, False]   # a loop is worth an entry; a lone halt is not

@@ -16,6 +16,8 @@ import numpy as np
 from ...errors import UsageError
 
 TIERS = ("compiled", "interp")
+#: a straight run of at least this many compiled kernels enters the loop (see CompiledCode.kinds)
+MIN_RUN = 3
 
 
 def numba_available() -> bool:
@@ -70,7 +72,7 @@ class CompiledCode:
 
     def _refresh_used(self) -> None:
         from . import loop as L
-        from .kernels import CONTROL
+        from .kernels import WORTH_ENTRY
 
         hot: set[int] = set()
         cold: set[int] = set()
@@ -87,12 +89,25 @@ class CompiledCode:
             elif kid == L.LOAD_INPUT:
                 self.uses_input = True
         self.heap.hot_used = tuple(sorted(hot | counted))
-        # where a run enters the compiled loop: at a kernel that does work, or at the start of two
-        # or more kernels in a row; a lone control kernel between fallbacks (the `halt` after a
-        # learning block) costs less in its handler than one loop entry and exit (same result)
+        # where a run enters the compiled loop: at the start of a straight run of kernels that is
+        # worth one entry and exit (~2 µs: the cold-weight check, registers a handler replaced
+        # copied in, new views and the output out) — MIN_RUN kernels or more, or one that may
+        # repeat or multiply (a loop, a branch, the matmul). Shorter runs between fallbacks (the
+        # `sub` between a `slice` and a `mastery_update`, the `halt` after a learning block) run
+        # in their handlers, which cost less there; the results are the same either way.
         kids = self.code[:, 0].tolist()
         n = len(kids)
-        self.kinds = [k != 0 and (k not in CONTROL or (i + 1 < n and kids[i + 1] != 0))
-                      for i, k in enumerate(kids)]
+        kinds = [False] * n
+        left = 0            # kernels in the straight run from i on
+        heavy = False       # whether that run holds a kernel worth an entry by itself
+        for i in range(n - 1, -1, -1):
+            k = kids[i]
+            if k == 0:
+                left, heavy = 0, False
+                continue
+            left += 1
+            heavy = heavy or k in WORTH_ENTRY
+            kinds[i] = heavy or left >= MIN_RUN
+        self.kinds = kinds
         self.heap.cold_used = tuple(sorted(cold))
         self.heap.cost_cold = tuple(sorted(counted))

@@ -15,9 +15,10 @@ _BY_MNEMONIC = {
     "cmp_gt": L.CMP_GT, "max_reduce": L.MAX_REDUCE, "ternary_matmul": L.TERNARY_MATMUL,
 }
 
-#: kernels that only move the pc or set one value: alone between fallbacks they run in Python
-CONTROL = frozenset((L.NOP, L.HALT, L.RESET, L.LOOP, L.END_LOOP, L.BREAK, L.JUMP, L.CALL, L.RETURN,
-                     L.IF_ZERO, L.IF_NONZERO, L.SET))
+#: kernels that make a straight run worth one loop entry even when it is short: they may repeat
+#: the run (loops, branches, calls) or do enough work (the matmul)
+WORTH_ENTRY = frozenset((L.LOOP, L.END_LOOP, L.JUMP, L.CALL, L.RETURN, L.IF_ZERO, L.IF_NONZERO,
+                         L.TERNARY_MATMUL))
 
 #: compiled kernel id of each spec that has one
 KERNEL_OF: dict[int, int] = {id(CORE.by_mnemonic[name]): kid for name, kid in _BY_MNEMONIC.items()}
