@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ternsig.host.checkpoint import CheckpointStore
 from tests.paths import EXAMPLES
 from tests.test_cli import one_error_line, run
 
@@ -63,9 +64,10 @@ def test_rollback_then_run_resumes_from_the_older_checkpoint(capsys, brain):
 
 def test_damage_is_reported_and_the_previous_checkpoint_used(capsys, brain):
     run(capsys, "brain", "run", str(brain), "-q", "--ticks", "20", "--checkpoint-every", "10", *NO_TIMER)
-    part = brain / "state" / "checkpoints" / "000000000020" / "region.learner.part"
+    ref = CheckpointStore(brain / "state").read_manifest(20).part("region.learner")
+    part = brain / "state" / "checkpoints" / "000000000020" / ref.file       # one file holds every part
     data = bytearray(part.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[ref.offset + ref.size // 2] ^= 0xFF                                # damage the learner's bytes only
     part.write_bytes(bytes(data))
     code, out, _ = run(capsys, "brain", "inspect", str(brain))
     assert code == 0 and "INCOMPLETE: part region.learner: SHA-256 mismatch" in out and "checkpoint 10 (tick 10)" in out

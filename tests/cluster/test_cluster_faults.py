@@ -37,14 +37,14 @@ def test_a_rank_that_fails_stops_every_rank_with_one_error_naming_it(tmp_path):
     d = example_brain(tmp_path)
     assert run(["run", str(d), "--ticks", "5", "-q"], ranks=2).returncode == 0
     before = brain_digest(d / "state")
-    # rank 1 holds the learner (see the plan): make its part of checkpoint 12 impossible to write
-    blocked = d / "state" / "checkpoints" / f"{12:012d}" / "region.learner.part"
+    # rank 1 holds the learner (see the plan): make its file of checkpoint 12 impossible to write
+    blocked = d / "state" / "checkpoints" / f"{12:012d}" / "rank1.part"
     blocked.mkdir(parents=True)
     p = run(["run", str(d), "--ticks", "50", "-q", "--checkpoint-every", "7", "--checkpoint-seconds", "0"], ranks=2)
     assert p.returncode != 0
     errors = [ln for ln in p.stderr.splitlines() if ln.startswith("ternsig: rank")]
     assert len(errors) == 1 and errors[0].startswith("ternsig: rank 1 of 2: error:"), p.stderr
-    assert "region.learner.part" in errors[0]
+    assert "rank1.part" in errors[0]
     after = CheckpointStore(d / "state").latest()
     assert after is not None and after.id == 5 and brain_digest(d / "state").total == before.total
     p = run(["run", str(d), "--ticks", "3", "-q", "--checkpoint-seconds", "0"], ranks=2)

@@ -96,3 +96,87 @@ def test_publish_refuses_parts_that_are_not_on_disk(tmp_path):
     with pytest.raises(HostError, match="wrong size"):
         s.publish(1, 1, [ref])
     assert s.ids() == []
+
+
+# ---- files holding many parts (format version 2) --------------------------------------------------------
+
+def bundle(store: CheckpointStore, ckpt: int, files: dict[str, dict[str, bytes]]) -> Manifest:
+    refs = [r for f, parts in files.items() for r in store.write_bundle(ckpt, f, parts.items())]
+    return store.publish(ckpt, ckpt, refs, {})
+
+
+def test_one_file_holds_many_parts_each_checked_on_its_own(tmp_path):
+    s = CheckpointStore(tmp_path)
+    parts = {"kernel": b"kernel bytes", **{f"region.r{i}": bytes([i]) * i for i in range(50)}}
+    bundle(s, 7, {"rank0": dict(list(parts.items())[:20]), "rank1": dict(list(parts.items())[20:])})
+    assert sorted(p.name for p in s.part_dir(7).iterdir()) == ["rank0.part", "rank1.part"]
+    m = s.latest()
+    assert m is not None and m.id == 7 and sorted(m.names()) == sorted(parts)
+    assert all(s.read_part(m, name) == data for name, data in parts.items())
+    assert b'"version":2' in s.manifest_path(7).read_bytes()
+    # one damaged byte: that part (and only it) is reported, read_part refuses it, latest passes it over
+    ref = m.part("region.r30")
+    f = s.part_dir(7) / ref.file
+    data = bytearray(f.read_bytes())
+    data[ref.offset + 3] ^= 1
+    f.write_bytes(bytes(data))
+    assert s.problems(m) == ["part region.r30: SHA-256 mismatch (damaged)"]
+    assert s.read_part(m, "region.r29") == parts["region.r29"]
+    with pytest.raises(FormatError, match="damaged"):
+        s.read_part(m, "region.r30")
+    assert s.latest() is None and s.skipped[0][1] == "part region.r30: SHA-256 mismatch (damaged)"
+    f.write_bytes(bytes(data[:-1]))                      # torn: the file is short
+    assert s.problems(m) == [f"rank1.part: {len(data) - 1} bytes, manifest says {len(data)}"]
+
+
+def test_version_1_checkpoints_one_file_per_part_still_load(tmp_path):
+    import hashlib
+    import json
+
+    from ternsig.host.checkpoint import MANIFEST_MAGIC
+
+    s = CheckpointStore(tmp_path)
+    d = s.part_dir(4)
+    d.mkdir(parents=True)
+    parts = {"kernel": b"k4", "region.a": b"a4"}
+    for name, data in parts.items():
+        (d / f"{name}.part").write_bytes(data)
+    body = json.dumps({"format": "ternsig-checkpoint", "version": 1, "id": 4, "tick": 4, "meta": {},
+                       "parts": [{"name": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+                                 for n, b in parts.items()]}).encode()
+    s.manifest_path(4).write_bytes(MANIFEST_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    m = s.latest()
+    assert m is not None and m.id == 4 and [s.read_part(m, n) for n in parts] == list(parts.values())
+    (d / "region.a.part").write_bytes(b"a5")
+    assert s.problems(m) == ["part region.a: SHA-256 mismatch (damaged)"]
+
+
+@pytest.mark.parametrize("files, why", [
+    ([{"file": "f", "size": 3, "parts": [{"name": "a", "size": 2, "sha256": "0" * 64}]}], "add up to 2 bytes"),
+    ([{"file": "f", "size": 0, "parts": []}, {"file": "f", "size": 0, "parts": []}], "listed twice"),
+    ([{"file": "../f", "size": 0, "parts": []}], "not a plain identifier"),
+    ([{"file": "f", "size": 1, "parts": [{"name": "a", "size": 1, "sha256": "0" * 64, "offset": 9}]}], "bad part"),
+    ([{"file": "f", "size": 2, "parts": [{"name": "a", "size": 1, "sha256": "0" * 64}] * 2}], "listed twice"),
+])
+def test_hostile_file_lists_are_format_errors(tmp_path, files, why):
+    import hashlib
+    import json
+
+    from ternsig.host.checkpoint import MANIFEST_MAGIC
+
+    body = json.dumps({"format": "ternsig-checkpoint", "version": 2, "id": 1, "tick": 1, "meta": {},
+                       "files": files}).encode()
+    with pytest.raises(FormatError, match=why):
+        Manifest.from_bytes(MANIFEST_MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+
+
+def test_publish_refuses_parts_that_do_not_fill_their_file_in_order(tmp_path):
+    s = CheckpointStore(tmp_path)
+    a, b = s.write_bundle(1, "f", [("a", b"aa"), ("b", b"bb")])
+    with pytest.raises(HostError, match="do not follow each other"):
+        s.publish(1, 1, [b], {})                          # a's bytes would be in the file unaccounted for
+    with pytest.raises(HostError, match="missing or has the wrong size"):
+        s.publish(1, 1, [a], {})                          # b's bytes would be
+    assert s.ids() == []
+    s.publish(1, 1, [b, a], {})
+    assert s.latest().names() == ["a", "b"]                # read back in file order

@@ -71,10 +71,8 @@ def test_how_the_state_was_written_does_not_matter(tmp_path, runs):
     store = CheckpointStore(state)
     m = store.latest()
     before = brain_digest(state)
-    refs = list(reversed(m.parts))
-    new_id = m.id + 1
-    for ref in refs:
-        store.write_part(new_id, ref.name, store.read_part(m, ref.name))
+    new_id = m.id + 1          # one file per part this time (as version-1 checkpoints were written)
+    refs = [store.write_part(new_id, ref.name, store.read_part(m, ref.name)) for ref in reversed(m.parts)]
     store.publish(new_id, m.tick, refs, {"reason": "rewritten", "writers": 3})
     after = brain_digest(state)
     assert after.checkpoint == new_id and after.total == before.total

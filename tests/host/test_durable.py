@@ -151,7 +151,7 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_brain_runs_on(r
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(b.durability.store, "write_part", full)
+    monkeypatch.setattr(b.durability.store, "write_bundle", full)
     b.tick()
     b.tick()
     assert b.durability.failures == 2 and b.substrate.tick == 2

@@ -190,8 +190,13 @@ MANIFEST = {"format": "ternsig-checkpoint", "version": 1, "id": 3, "tick": 9, "m
             "parts": [{"name": "brain", "file": "p0", "size": 10, "sha256": "0" * 64}]}
 
 
+MANIFEST_V2 = {"format": "ternsig-checkpoint", "version": 2, "id": 3, "tick": 9, "meta": {"k": 1},
+               "files": [{"file": "rank0", "size": 10, "parts": [{"name": "kernel", "size": 4, "sha256": "0" * 64},
+                                                                 {"name": "region.a", "size": 6, "sha256": "1" * 64}]}]}
+
+
 @FUZZ
-@given(doc=mutations(MANIFEST))
+@given(doc=mutations(MANIFEST) | mutations(MANIFEST_V2))
 def test_manifest_reader_refuses_malformed_content_with_a_position(doc):
     try:
         Manifest.from_bytes(manifest_file(doc))

@@ -126,14 +126,15 @@ class ClusterBrain:
 
     def checkpoint(self, reason: str) -> Optional[Any]:
         """Every rank writes the parts of the regions it holds (rank 0: the replicated ones and the
-        kernel), then rank 0 publishes one manifest naming all of them."""
+        kernel) into one file of its own, then rank 0 publishes one manifest naming all of them."""
         b, d = self.brain, self.brain.durability
         tick = b.substrate.tick
         d._mark(tick)
         if d.last_id == tick:
             return None
         self.comm.what = f"writing checkpoint {tick}"
-        refs = d.write_parts(tick, regions=self.plan.owned(b.regions, self.rank), kernel=self.rank == 0)
+        refs = d.write_parts(tick, regions=self.plan.owned(b.regions, self.rank), kernel=self.rank == 0,
+                             file=f"rank{self.rank}")
         gathered = self.comm.gather(pack([p.to_json() for p in refs]))
         m = None
         if self.rank == 0:

@@ -66,17 +66,19 @@ class Durability:
 
     # ---- writing ---------------------------------------------------------------------------------------
     def write_parts(self, ckpt_id: int, regions: Optional[Iterable["Region"]] = None,
-                    kernel: bool = True) -> list[PartRef]:
-        """Write the parts of checkpoint ``ckpt_id`` this process owns: the given regions (default
-        all) and, when ``kernel``, the kernel part. Under MPI each rank writes its own regions and
-        rank 0 the kernel; rank 0 then publishes the gathered refs (:meth:`CheckpointStore.publish`)."""
+                    kernel: bool = True, file: str = "brain") -> list[PartRef]:
+        """Write the parts of checkpoint ``ckpt_id`` this process owns — the given regions (default
+        all) and, when ``kernel``, the kernel part — into one file ``file`` (one fsync). Under MPI
+        each rank writes its own regions (rank 0 also the kernel) into a file named for the rank;
+        rank 0 then publishes the gathered refs (:meth:`CheckpointStore.publish`)."""
         b = self.brain
-        refs = []
-        if kernel:
-            refs.append(self.store.write_part(ckpt_id, KERNEL_PART, encode_kernel(b)))
-        for r in (b.regions if regions is None else regions):
-            refs.append(self.store.write_part(ckpt_id, region_part_name(r.name), encode_region(b, r)))
-        return refs
+
+        def parts() -> Iterable[tuple[str, bytes]]:       # encoded one at a time, as they are written
+            if kernel:
+                yield KERNEL_PART, encode_kernel(b)
+            for r in (b.regions if regions is None else regions):
+                yield region_part_name(r.name), encode_region(b, r)
+        return self.store.write_bundle(ckpt_id, file, parts())
 
     def checkpoint(self, reason: str = "periodic") -> Optional[Manifest]:
         """Write every part and publish one manifest (single process). None when this tick is
