@@ -335,6 +335,11 @@ class Interpreter(MachineAccess):
         ``fuel`` bounds the instructions executed (the reference's step count); ``work`` bounds the
         work units spent (isa/cost.py: elements touched, multiply-adds), a trap of kind "work"
         before an instruction that costs more than is left; :attr:`work_left` holds the rest."""
+        if fuel is None and work is None and self._cx is not None:
+            loop = _ready()
+            if loop is not None:          # the common tick: straight to the compiled run loop
+                self.work_left = -1
+                return self._run_compiled(loop, -1, False, None, self._code)
         return self._run(fuel, False, None, work)
 
     def run_until_yield(self, fuel: Optional[int] = None, work: Optional[int] = None) -> StepResult:

@@ -312,7 +312,7 @@ class Machine:
         """Raw i32 input (``load_input_i32``), no clamping; values outside i32 (or not integers)
         raise :class:`~ternsig.errors.UsageError`."""
         if isinstance(values, np.ndarray) and values.dtype == np.int32:
-            self.input = values.ravel().copy()
+            self.input = values.copy() if values.ndim == 1 else values.ravel().copy()
             return
         if type(values) is list and set(map(type, values)) <= _PLAIN_INT:
             try:       # the common case, a list of Python ints: one conversion, range-checked by NumPy

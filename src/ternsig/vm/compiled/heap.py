@@ -110,6 +110,9 @@ class Heap:
         self.stale = True
         self.cold_used: tuple[int, ...] = ()
         self.cost_cold: tuple[int, ...] = ()     # indices whose cold length the work count reads
+        #: the output slot's view as last copied out (a tick copies it without slicing again)
+        self._out_o = self._out_n = -1
+        self._out_v = self.heap[:0]
 
     def _clear_rt(self) -> None:
         rt = self.rt
@@ -134,6 +137,7 @@ class Heap:
         live = sum(int(x) for x in self.rt[:, 1] if x > 0)
         self.heap = np.full(max(1 << 14, 4 * (need + live) + 1024), _POISON, np.int32)
         self.st[5] = 0
+        self._out_o = self._out_n = -1
         # HeapBuffers of the old heap may still clear a row's writable flag here: that only
         # makes the loop move that register once more
         self._clear_rt()
@@ -271,8 +275,10 @@ class Heap:
         (offset, length, shape) a new view; copy the output out if written; stacks back to lists."""
         dirty = self.dirty
         if out:
-            m.output = self.heap[out_o:out_o + out_n].copy()
-            dirty[L.OUTPUT] = 0
+            if out_o != self._out_o or out_n != self._out_n:
+                self._out_o, self._out_n = out_o, out_n
+                self._out_v = self.heap[out_o:out_o + out_n]
+            m.output = self._out_v.copy()
         if cnt:
             rt = self.rt
             hot, shapes = m.hot, self.shapes

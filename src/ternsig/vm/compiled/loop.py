@@ -480,4 +480,5 @@ def run_packed(tab, heap, wheap, inp, inlen, pc, executed, budget, work, lsp, cs
     st[4] = csp
     st[7] = work
     rt[INPUT, 1] = inlen
+    dirty[OUTPUT] = 0           # st[9] says whether this run wrote the output
     return run(code, heap, rt, dirty, wheap, ct, lstack, cstack, st, clen, inp)
