@@ -19,6 +19,9 @@ from ..vm.state import ColdBuffer, HotBuffer, Machine
 
 def _as_i32(values: Iterable[int]) -> np.ndarray:
     """A new int32 array (never the caller's): the values saturated to i32."""
+    if type(values) is list and len(values) <= 64 and all(type(v) is int for v in values):
+        # a short list of Python ints (a DomainOp's result): saturate in Python, one conversion
+        return np.array([I32_MIN if v < I32_MIN else I32_MAX if v > I32_MAX else v for v in values], np.int32)
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=np.int64).ravel()
     return sat_i32_arr(arr)
 

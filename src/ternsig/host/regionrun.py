@@ -47,11 +47,6 @@ SCANS_BANK = frozenset({"BankQuery", "BankEvict", "BankCompact"})
 WORK_PER_INSTRUCTION = 256
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal contents (same dtype and bytes); False means "compare element-wise"."""
-    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
-
-
 class Budget:
     """What one top-level run may still spend: instructions and wall-clock time."""
 
@@ -102,12 +97,18 @@ class RegionRunner:
         self.brain.log_event(r, 2, [], note=message)
 
     # ---- layer 4 enforcement: weights change only under dopamine, and only HOT weights ----------
-    def weights_before(self, r: "Region") -> Optional[list[tuple[int, Any, np.ndarray, np.ndarray, Any]]]:
+    def weights_before(self, r: "Region") -> Optional[list[tuple[Any, ...]]]:
         """Snapshot of a learning region's cold registers at the start of its run (None for other
-        roles); while the run lasts, every weight-writing instruction is checked against it."""
+        roles); while the run lasts, every weight-writing instruction is checked against it. Each
+        entry: index, buffer, copies of pol and mag, shape, and pol/mag as bytes (the guard's
+        "nothing changed" test is then one bytes comparison per array)."""
         if r.role != Role.LEARNING:
             return None
-        snap = [(i, c, c.pol.copy(), c.mag.copy(), c.shape) for i, c in enumerate(r.machine.cold) if c is not None]
+        snap = []
+        for i, c in enumerate(r.machine.cold):
+            if c is not None:
+                pol, mag = c.pol.copy(), c.mag.copy()
+                snap.append((i, c, pol, mag, c.shape, pol.tobytes(), mag.tobytes()))
         self._watch[id(r)] = snap
         return snap
 
@@ -126,15 +127,17 @@ class RegionRunner:
         is a write whatever instruction made it: a buffer replaced, resized or re-typed counts as
         every element changed. Returns what was reverted, or None."""
         out = []
-        for i, old, pol, mag, shape in before:
+        for i, old, pol, mag, shape, pol_bytes, mag_bytes in before:
             c = r.machine.cold[i]
             if c is None:
                 continue                      # freeing is structural: the journal's business
             temps = c.temps if c.temps is not None else old.temps
             if dopamine >= DOPAMINE_THRESHOLD and temps is None:
                 continue                      # learning may write every weight: nothing to compare
-            same_len = len(c.pol) == len(pol)
-            if same_len and _same(c.pol, pol) and _same(c.mag, mag):
+            cp, cm = c.pol, c.mag
+            same_len = len(cp) == len(pol)
+            if (same_len and cp.dtype == pol.dtype and cm.dtype == mag.dtype and cp.tobytes() == pol_bytes
+                    and cm.tobytes() == mag_bytes):
                 continue                      # no write (the common case: one byte compare, no arrays)
             if not same_len:
                 changed = np.ones(len(pol), bool)
@@ -152,7 +155,7 @@ class RegionRunner:
                     if c is not old:
                         r.machine.cold[i] = old
                     c = old
-                    c.pol, c.mag, c.shape = pol, mag, shape
+                    c.pol, c.mag, c.shape = pol.copy(), mag.copy(), shape   # the snapshot stays the snapshot
                 else:
                     c.pol[bad], c.mag[bad] = pol[bad], mag[bad]
                 c.touch()
