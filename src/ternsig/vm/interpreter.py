@@ -212,7 +212,7 @@ class Interpreter(MachineAccess):
                 raise UsageError(f"fuel must be None (no budget) or at least 0, got {budget}")
         if budget == 0:
             return self._fuel_trap(0)
-        if self._cx is not None:
+        if self._cx is not None and self._cx.enters:
             loop = _ready()
             if loop is not None:      # until the compiled loop is loaded, the interpreter runs
                 return self._run_compiled(loop, budget, stop_on_yield, host, code)
@@ -335,7 +335,7 @@ class Interpreter(MachineAccess):
         ``fuel`` bounds the instructions executed (the reference's step count); ``work`` bounds the
         work units spent (isa/cost.py: elements touched, multiply-adds), a trap of kind "work"
         before an instruction that costs more than is left; :attr:`work_left` holds the rest."""
-        if fuel is None and work is None and self._cx is not None:
+        if fuel is None and work is None and self._cx is not None and self._cx.enters:
             loop = _ready()
             if loop is not None:          # the common tick: straight to the compiled run loop
                 self.work_left = -1

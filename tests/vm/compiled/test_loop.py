@@ -95,7 +95,13 @@ def _run(program: Program, tier: str, seed: int, fuel: int, rounds: int) -> list
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_random_programs_agree(seed: int) -> None:
+def test_random_programs_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ternsig.vm.compiled as C
+
+    # every kernel enters the loop, however short its run (where a run enters is a cost choice
+    # with the same results; here the kernels themselves are what is compared)
+    monkeypatch.setattr(C, "MIN_RUN", 1)
+    monkeypatch.setattr(C, "MIN_RUN_MIXED", 1)
     rng = random.Random(seed)
     n = rng.randrange(1, 16)
     program = Program(instructions=[_random_instruction(rng, n) for _ in range(n)], registers=[])
@@ -123,14 +129,15 @@ def test_tier_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_registers_are_views_of_the_heap_and_handlers_see_them() -> None:
-    from ternsig.vm.compiled import warm
+    from ternsig.vm.compiled import MIN_RUN_MIXED, warm
 
     warm.wait()
     add = CORE.by_mnemonic["add"].opcode
     tanh = CORE.by_mnemonic["tanh"].opcode
-    # three kernels in a row: a run long enough to enter the loop (CompiledCode.kinds)
-    prog = Program(instructions=[Instruction(0, add, 3, 0, 0, 0), Instruction(0, add, 4, 0, 0, 0),
-                                 Instruction(0, add, 1, 0, 0, 0), Instruction(0, tanh, 2, 1, 0, 0)], registers=[])
+    # a run of kernels long enough to enter the loop (CompiledCode.kinds), then a fallback
+    run = [Instruction(0, add, 3 + k, 0, 0, 0) for k in range(MIN_RUN_MIXED - 1)]
+    prog = Program(instructions=run + [Instruction(0, add, 1, 0, 0, 0), Instruction(0, tanh, 2, 1, 0, 0)],
+                   registers=[])
     ref, it = Interpreter(prog, tier="interp"), Interpreter(prog, tier="compiled")
     for x in (ref, it):
         x.m.hot[0] = HotBuffer(np.arange(40, dtype=np.int32), (40,))
@@ -155,15 +162,22 @@ def test_heap_grows_and_old_views_keep_their_values() -> None:
 
 
 def test_short_runs_between_fallbacks_run_in_their_handlers_long_runs_enter_the_loop() -> None:
-    from ternsig.vm.compiled import MIN_RUN, CompiledCode
+    from ternsig.vm.compiled import MIN_RUN, MIN_RUN_MIXED, CompiledCode
 
-    op = {n: CORE.by_mnemonic[n].opcode for n in ("add", "tanh", "halt", "loop", "end_loop")}
+    op = {n: CORE.by_mnemonic[n].opcode for n in ("add", "tanh", "halt", "loop", "end_loop", "jump")}
     ins = lambda n, a=1, b=0, c=0, d=0: Instruction(0, op[n], a, b, c, d)   # noqa: E731
-    it = Interpreter(Program(instructions=[], registers=[]), tier="interp")
-    code = [ins("tanh", 2, 1), ins("add"), ins("tanh", 2, 1)] + [ins("add")] * MIN_RUN \
-        + [ins("tanh", 2, 1), ins("loop", 0, 0, 0, 2), ins("end_loop"), ins("halt")]
-    kinds = CompiledCode(code, it._spec_of).kinds
-    n = MIN_RUN
+    spec_of = Interpreter(Program(instructions=[], registers=[]), tier="interp")._spec_of
+    n = MIN_RUN_MIXED
+    code = [ins("tanh", 2, 1), ins("add"), ins("tanh", 2, 1)] + [ins("add")] * n \
+        + [ins("tanh", 2, 1), ins("loop", 0, 0, 0, 2), ins("end_loop"), ins("halt"), ins("tanh", 2, 1),
+           ins("add"), ins("jump", 0, 0, 0, 0), ins("tanh", 2, 1), ins("add"), ins("jump", 0, 0, 0, 99)]
+    cx = CompiledCode(code, spec_of)
+    kinds = cx.kinds
+    assert cx.min_run == MIN_RUN_MIXED and cx.enters
     assert kinds[:3] == [False, False, False]            # a lone add between fallbacks
-    assert kinds[3:3 + n] == [True] * (n - 2) + [False, False]   # from each pc: what is left of the run
-    assert kinds[3 + n:] == [False, True, True, False]   # a loop is worth an entry; a lone halt is not
+    assert kinds[3:3 + n] == [True] + [False] * (n - 1)  # from each pc: what is left of the run
+    assert kinds[3 + n:3 + n + 4] == [False, True, True, False]   # a loop is worth an entry, a lone halt not
+    assert kinds[3 + n + 4:] == [False, True, True, False, False, False]   # a jump back is, one forward not
+    short = CompiledCode([ins("add")] * MIN_RUN + [ins("halt")], spec_of)   # no fallbacks: MIN_RUN
+    assert short.min_run == MIN_RUN and short.kinds == [True, True, False, False]
+    assert not CompiledCode([ins("tanh", 2, 1), ins("add"), ins("halt")], spec_of).enters

@@ -16,8 +16,10 @@ import numpy as np
 from ...errors import UsageError
 
 TIERS = ("compiled", "interp")
-#: a straight run of at least this many compiled kernels enters the loop (see CompiledCode.kinds)
+#: a straight run of at least this many compiled kernels enters the loop (see CompiledCode.kinds);
+#: MIN_RUN_MIXED in a program with fallbacks, whose entries copy in the registers they replaced
 MIN_RUN = 3
+MIN_RUN_MIXED = 8
 
 
 def numba_available() -> bool:
@@ -72,7 +74,7 @@ class CompiledCode:
 
     def _refresh_used(self) -> None:
         from . import loop as L
-        from .kernels import WORTH_ENTRY
+        from .kernels import BRANCHES, WORTH_ENTRY
 
         hot: set[int] = set()
         cold: set[int] = set()
@@ -96,8 +98,12 @@ class CompiledCode:
         # `sub` between a `slice` and a `mastery_update`, the `halt` after a learning block) run
         # in their handlers, which cost less there; the results are the same either way.
         kids = self.code[:, 0].tolist()
+        targets = self.code[:, 5].tolist()
         n = len(kids)
         kinds = [False] * n
+        # in a program with fallbacks an entry usually copies in registers their handlers
+        # replaced (a new view each), so a short run costs more there than in the handlers
+        self.min_run = min_run = MIN_RUN_MIXED if 0 in kids else MIN_RUN
         left = 0            # kernels in the straight run from i on
         heavy = False       # whether that run holds a kernel worth an entry by itself
         for i in range(n - 1, -1, -1):
@@ -106,8 +112,11 @@ class CompiledCode:
                 left, heavy = 0, False
                 continue
             left += 1
-            heavy = heavy or k in WORTH_ENTRY
-            kinds[i] = heavy or left >= MIN_RUN
+            # a forward jump or branch repeats nothing: only one back (a loop) counts
+            heavy = heavy or k in WORTH_ENTRY or (k in BRANCHES and targets[i] <= i)
+            kinds[i] = heavy or left >= min_run
         self.kinds = kinds
+        #: no pc enters the loop: runs take the interpreter's own (leaner) loop
+        self.enters = any(kinds)
         self.heap.cold_used = tuple(sorted(cold))
         self.heap.cost_cold = tuple(sorted(counted))

@@ -16,9 +16,10 @@ _BY_MNEMONIC = {
 }
 
 #: kernels that make a straight run worth one loop entry even when it is short: they may repeat
-#: the run (loops, branches, calls) or do enough work (the matmul)
-WORTH_ENTRY = frozenset((L.LOOP, L.END_LOOP, L.JUMP, L.CALL, L.RETURN, L.IF_ZERO, L.IF_NONZERO,
-                         L.TERNARY_MATMUL))
+#: the run (loops, calls) or do enough work (the matmul)
+WORTH_ENTRY = frozenset((L.LOOP, L.END_LOOP, L.CALL, L.RETURN, L.TERNARY_MATMUL))
+#: jumps and branches: worth an entry when they go back (a loop), not forward
+BRANCHES = frozenset((L.JUMP, L.IF_ZERO, L.IF_NONZERO))
 
 #: compiled kernel id of each spec that has one
 KERNEL_OF: dict[int, int] = {id(CORE.by_mnemonic[name]): kid for name, kid in _BY_MNEMONIC.items()}
