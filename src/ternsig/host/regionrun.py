@@ -30,6 +30,7 @@ from ..errors import FuelTrap, PolicyTrap, TernsigError
 from ..safety.policy import Role
 from ..vm.state import DOPAMINE_THRESHOLD
 from ..vm.results import Status
+from .fulfil import fulfil
 from .handlers import BrainView
 from .region import STATUS_ACTIVE, STATUS_FIRING, STATUS_IDLE
 
@@ -127,12 +128,14 @@ class RegionRunner:
         is a write whatever instruction made it: a buffer replaced, resized or re-typed counts as
         every element changed. Returns what was reverted, or None."""
         out = []
+        cold = r.machine.cold
+        allowed = dopamine >= DOPAMINE_THRESHOLD
         for i, old, pol, mag, shape, pol_bytes, mag_bytes in before:
-            c = r.machine.cold[i]
+            c = cold[i]
             if c is None:
                 continue                      # freeing is structural: the journal's business
             temps = c.temps if c.temps is not None else old.temps
-            if dopamine >= DOPAMINE_THRESHOLD and temps is None:
+            if allowed and temps is None:
                 continue                      # learning may write every weight: nothing to compare
             cp, cm = c.pol, c.mag
             same_len = len(cp) == len(pol)
@@ -262,8 +265,6 @@ class RegionRunner:
         budget.work -= w
 
     def serve(self, r: "Region", op: Any) -> None:
-        from .fulfil import fulfil
-
         r.yields += 1
         fulfil(self.brain, r, op)
 
