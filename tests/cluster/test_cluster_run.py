@@ -49,7 +49,7 @@ def test_the_venv_has_a_working_mpiexec():
     assert MPIEXEC.is_file(), "the [test] extra installs mpich, which provides mpiexec in the venv"
 
 
-@pytest.mark.parametrize("ranks", [2, 3])
+@pytest.mark.parametrize("ranks", [1, 2, 3, 4])
 def test_digest_is_the_same_for_one_process_and_n_ranks(tmp_path, ranks):
     ref = single(array_brain(tmp_path / "one", 3))
     d = array_brain(tmp_path / "many", 3)
