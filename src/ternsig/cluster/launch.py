@@ -26,6 +26,8 @@ def run_cluster(directory: Path, ticks: int, *, state_dir: Optional[Path] = None
     """Run ``ticks`` ticks of the brain in ``directory`` on every rank of ``comm`` (default: the
     MPI world). Returns 0, or 1 when a region trapped during the run (on rank 0; other ranks
     return the same code)."""
+    from .tick import RankFailed
+
     out = out or sys.stdout
     if comm is None:
         from .comm import DEFAULT_TIMEOUT, MpiComm
@@ -34,6 +36,11 @@ def run_cluster(directory: Path, ticks: int, *, state_dir: Optional[Path] = None
     try:
         return _run(Path(directory), ticks, state_dir, telemetry, out, comm, checkpoint_every,
                     checkpoint_seconds, keep_checkpoints, telemetry_max_bytes, progress)
+    except RankFailed as exc:             # every rank knows: rank 0 says it once, all end cleanly
+        if comm.rank == 0:
+            sys.stderr.write(f"ternsig: rank {exc.rank} of {comm.size}: error: {exc}\n")
+            sys.stderr.flush()
+        return 1
     except (TernsigError, OSError) as exc:
         _fail(comm, f"ternsig: rank {comm.rank} of {comm.size}: error: {exc}")
     except Exception as exc:        # a bug on one rank must still stop the others
@@ -56,7 +63,7 @@ def _run(directory: Path, ticks: int, state_dir: Optional[Path], telemetry: Opti
     from ..host.durable import policy_for
     from ..host.telemetry import DEFAULT_MAX_BYTES, open_run_telemetry
     from ..host.tickloop import run_ticks
-    from .tick import ClusterBrain
+    from .tick import ClusterBrain, RankFailed
 
     if not directory.is_dir() or not (directory / "boot.ternsig").is_file():
         raise TernsigError(f"{directory}: not a brain directory (no boot.ternsig)")
@@ -94,10 +101,15 @@ def _run(directory: Path, ticks: int, state_dir: Optional[Path], telemetry: Opti
         start = brain.substrate.tick
         traps_before = {r.id: r.traps for r in brain.regions}
         t0 = time.perf_counter()
+        failed = False
         try:
             end = run_ticks(cb, ticks)
+        except RankFailed:
+            failed = True                 # the ranks agree the state cannot be committed: no save
+            raise
         finally:
-            cb.save()
+            if not failed:
+                cb.save()
         dt = time.perf_counter() - t0
         res = end.last or {"tick": start}
         done = res["tick"] - start

@@ -23,6 +23,16 @@ from ..host.statefile import pack, unpack
 from .plan import Plan, make_plan
 
 
+class RankFailed(HostError):
+    """A rank could not write its part of a checkpoint; every rank learns it at the gather, so
+    rank 0 reports it and the job ends cleanly (no ``MPI_Abort``, whose cleanup can lose the
+    failing rank's last stderr line)."""
+
+    def __init__(self, rank: int, message: str):
+        self.rank = rank
+        super().__init__(message)
+
+
 class ClusterBrain:
     def __init__(self, brain: Any, comm: Any, plan: Optional[Plan] = None):
         self.brain = brain
@@ -133,14 +143,30 @@ class ClusterBrain:
         if d.last_id == tick:
             return None
         self.comm.what = f"writing checkpoint {tick}"
-        refs = d.write_parts(tick, regions=self.plan.owned(b.regions, self.rank), kernel=self.rank == 0,
-                             file=f"rank{self.rank}")
-        gathered = self.comm.gather(pack([p.to_json() for p in refs]))
+        try:
+            refs = d.write_parts(tick, regions=self.plan.owned(b.regions, self.rank), kernel=self.rank == 0,
+                                 file=f"rank{self.rank}")
+            mine = {"parts": [p.to_json() for p in refs]}
+        except OSError as exc:             # every rank must still reach the gather: report, don't vanish
+            mine = {"error": str(exc)}
+        gathered = self.comm.gather(pack(mine))
         m = None
+        failure = ""
         if self.rank == 0:
             if gathered is None:
                 raise HostError("checkpoint: rank 0 received no part lists")
-            parts = [PartRef.from_json(p) for data in gathered for p in unpack(data, "checkpoint part list")]
+            docs = [unpack(data, "checkpoint part list") for data in gathered]
+            failed = [(r, doc["error"]) for r, doc in enumerate(docs) if "error" in doc]
+            if failed:
+                failure = f"{failed[0][0]}:{failed[0][1]}"
+        if self.comm.size > 1:
+            failure = self.comm.bcast(failure.encode()).decode()
+        if failure:
+            d.failures += 1
+            rank, _, message = failure.partition(":")
+            raise RankFailed(int(rank), message)
+        if self.rank == 0:
+            parts = [PartRef.from_json(p) for doc in docs for p in doc["parts"]]
             order = {region_part_name(r.name): r.id for r in b.regions}
             parts.sort(key=lambda p: order.get(p.name, -1))
             m = d.store.publish(tick, tick, parts, {"brain": b.config.name, "reason": reason,
