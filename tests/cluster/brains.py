@@ -41,3 +41,50 @@ def array_brain(where: Path, n: int = 3) -> Path:
     learner = (d / "learner.ternsig").read_text().replace('key="demo.learner.', 'key="arr.{i}.')
     (d / "learner.ternsig").write_text(learner)
     return d
+
+
+RING = """.requires
+    ipc 0x0009
+
+.registers
+    H0: i32[16]
+    H1: i32[16]
+    H2: i32[1]
+
+.program
+    load_input H0
+    ipc.recv_signal H1, 2
+    max_reduce H2, H1
+    ipc.send_signal H0, 1
+    ipc.send_signal H2, 3
+    halt
+"""
+
+HUB = """.requires
+    ipc 0x0009
+
+.registers
+    H1: i32[16]
+    H2: i32[1]
+
+.program
+    ipc.recv_signal H1, 1
+    ipc.recv_signal H2, 2
+    halt
+"""
+
+
+def routed_brain(where: Path, n: int = 3) -> Path:
+    """``array_brain`` plus a ring of IPC columns wired by ``.config route``: ring[i] sends its
+    sensory column's output to id 1 (ring[i+1]) and what it got from id 2 (ring[i-1]) to id 3 (hub)."""
+    d = array_brain(where, n)
+    (d / "ring.ternsig").write_text(RING)
+    (d / "hub.ternsig").write_text(HUB)
+    boot = (d / "boot.ternsig").read_text().replace("    bank memory 0=episodic\n", (
+        f"    region ring[{n}] firmware=ring.ternsig role=runtime input=sensory[i]\n"
+        "    region hub firmware=hub.ternsig role=runtime\n"
+        "    route ring 1=ring[i+1] 2=ring[i-1] 3=hub\n"
+        f"    route hub 1=ring[0] 2=ring[{n - 1}]\n"
+        "    bank memory 0=episodic\n"))
+    (d / "boot.ternsig").write_text(boot)
+    return d

@@ -160,6 +160,10 @@ class Brain(BrainAccess):
             r.array, r.index = decl.array, decl.index
             self.regions.append(r)
         self._by_name = {r.name: r for r in self.regions}   # arrays make linear lookups quadratic
+        for r in self.regions:
+            for rid, name in self.config.routes.get(r.name, {}).items():
+                r.routes[rid] = None if name is None else self._by_name[name].id
+                r.route_refs[rid] = name or "outside its array"
         self.target_of = {d.name: d.target for d in self.config.regions}
 
     def coherence(self) -> float:
@@ -174,7 +178,15 @@ class Brain(BrainAccess):
             raise HostError(f"no region named {name!r}")
         return r
 
-    def region_by_id(self, region_id: int, op: str) -> Region:
+    def region_by_id(self, region_id: int, op: str, via: Optional[Region] = None) -> Region:
+        """The region a DomainOp's region id names. ``via`` is the region that yielded it: its
+        ``.config route`` table (if any) maps the firmware's id first (host/arrays.py)."""
+        if via is not None and via.routes and region_id in via.routes:
+            mapped = via.routes[region_id]
+            if mapped is None:
+                raise HostError(f"{op}: region {via.name}: route {region_id} has no target "
+                                f"({via.route_refs[region_id]}: a relative instance outside the array)")
+            return self.regions[mapped]
         if not 0 <= region_id < len(self.regions):
             raise HostError(f"{op}: region id {region_id} out of range (0..{len(self.regions) - 1})")
         return self.regions[region_id]

@@ -14,6 +14,7 @@ topology, one declaration a line::
         key learner 1=learner.w0
         model learner 0=helper.ternsig
         bank memory 0=episodic
+        route column 1=column[i+1] 2=pool     ; region ids in firmware: 1 = my right neighbour, 2 = pool
         budget 100000                       ; instructions per region per tick
         work 25600000                       ; optional: work units per region per tick (default budget x 256)
         lifecycle every=200 promote=16,64     ; optional: the temperature lifecycle (off by default)
@@ -72,6 +73,9 @@ class BrainConfig:
     checkpoint_every: Optional[int] = None
     checkpoint_seconds: Optional[float] = None
     checkpoint_keep: Optional[int] = None
+    #: IPC/orchestration routes per region: firmware region id -> region name, or None when the
+    #: reference is a relative instance outside the array (``route col 1=col[i+1]`` at the last instance)
+    routes: dict[str, dict[int, Optional[str]]] = field(default_factory=dict)
     #: spiking substrate per region: {"region": {"snn"|"pool": {key: value}}} (host/spiking_ops.py)
     spiking: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
@@ -194,6 +198,9 @@ def parse_config(source: str, source_name: str = "boot.ternsig") -> BrainConfig:
                 pending.append((name, count, kv["firmware"], role, refs, target, budget, work, lineno))
             elif head in ("snn", "pool") and rest:
                 tables.append((head, rest[0], _kv(rest[1:], lineno, col), lineno, col))
+            elif head == "route" and len(rest) >= 2:
+                tables.append((head, rest[0], {str(_int(k, lineno, "route id", 0)): v
+                                               for k, v in _kv(rest[1:], lineno, col).items()}, lineno, col))
             elif head in ("key", "model", "bank") and len(rest) >= 2:
                 tables.append((head, rest[0], {str(_int(k, lineno, f"{head} slot")): v
                                                for k, v in _kv(rest[1:], lineno, col).items()}, lineno, col))
@@ -238,7 +245,26 @@ def _resolve(cfg: BrainConfig, topo: Topology, pending: list[tuple], tables: lis
             if head in ("snn", "pool"):
                 cfg.spiking.setdefault(rname, {})[head] = vals
                 continue
+            if head == "route":
+                _route(cfg, topo, rname, index, vals, line, col)
+                continue
             table = {"key": cfg.keys, "model": cfg.models, "bank": cfg.banks}[head]
             slots = table.setdefault(rname, {})
             for k, v in vals.items():
                 slots[int(k)] = _plain(v, "bank name", line, col) if head == "bank" else v
+
+
+def _route(cfg: BrainConfig, topo: Topology, rname: str, index: Optional[int], vals: dict[str, str],
+           line: int, col: int) -> None:
+    """``route NAME ID=REF ...``: for region ``rname`` (instance ``index``), firmware region id ID
+    means REF (a region, a fixed instance, or ``col[i±K]`` resolved for this instance)."""
+    routes = cfg.routes.setdefault(rname, {})
+    for k, v in vals.items():
+        rid = int(k)
+        if rid > 255:
+            raise AssemblyError(f"route {rname}: id {rid} is not a region id (0..255, a u8 immediate)", line, col)
+        ref = Ref.parse(v, line, col)
+        if ref.base == "@env":
+            raise AssemblyError(f"route {rname}: {rid}=@env is not a region", line, col)
+        got = topo.resolve(ref, index, line, f"route {rname} {rid}", many=False)
+        routes[rid] = got[0] if got else None

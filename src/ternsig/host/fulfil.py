@@ -267,7 +267,7 @@ def _log_event(b, r, op):
 
 @handles("HaltRegion")
 def _halt_region(b, r, op):
-    b.region_by_id(op.region_id, "HaltRegion").halted = True
+    b.region_by_id(op.region_id, "HaltRegion", r).halted = True
 
 
 @handles("InitThermo")
@@ -370,13 +370,13 @@ def _coh_read(b, r, op):
 
 @handles("RouteInput")
 def _route_input(b, r, op):
-    dst = b.region_by_id(op.region_id, "RouteInput")
+    dst = b.region_by_id(op.region_id, "RouteInput", r)
     dst.pending_input = read_hot(r.machine, "RouteInput", op.source).copy()
 
 
 @handles("RegionFire")
 def _region_fire(b, r, op):
-    dst = b.region_by_id(op.region_id, "RegionFire")
+    dst = b.region_by_id(op.region_id, "RegionFire", r)
     if dst is r:
         raise HostError("RegionFire: a region cannot fire itself")
     b.run_region(dst, nested=True)
@@ -391,7 +391,7 @@ def _collect(b, r, op):
 
 @handles("RegionEnable", "RegionDisable")
 def _region_enable(b, r, op):
-    dst = b.region_by_id(op.region_id, op.op_name)
+    dst = b.region_by_id(op.region_id, op.op_name, r)
     dst.enabled = op.op_name == "RegionEnable"
     if dst.enabled:
         dst.halted = False
@@ -399,7 +399,7 @@ def _region_enable(b, r, op):
 
 @handles("RegionStatus")
 def _region_status(b, r, op):
-    dst = b.region_by_id(op.region_id, "RegionStatus")
+    dst = b.region_by_id(op.region_id, "RegionStatus", r)
     st = STATUS_IDLE if not dst.enabled or dst.halted else dst.status
     write_prefix(r.machine, "RegionStatus", op.target, [st])
 
@@ -425,14 +425,16 @@ def _model_reload(b, r, op):
 
 @handles("SendSignal")
 def _send(b, r, op):
-    b.region_by_id(op.region_id, "SendSignal")
-    b.ipc.send(r.id, op.region_id, read_hot(r.machine, "SendSignal", op.source))
+    if r.routes and r.routes.get(op.region_id, 0) is None:
+        return                    # routed past the edge of its array: no neighbour, no message
+    dst = b.region_by_id(op.region_id, "SendSignal", r)
+    b.ipc.send(r.id, dst.id, read_hot(r.machine, "SendSignal", op.source))
 
 
 @handles("RecvSignal")
 def _recv(b, r, op):
-    b.region_by_id(op.region_id, "RecvSignal")
-    msg = b.ipc.recv(r.id, op.region_id)
+    edge = bool(r.routes) and r.routes.get(op.region_id, 0) is None     # past its array's edge: nothing
+    msg = None if edge else b.ipc.recv(r.id, b.region_by_id(op.region_id, "RecvSignal", r).id)
     write_vector(r.machine, "RecvSignal", op.target, msg if msg is not None else [0])
 
 

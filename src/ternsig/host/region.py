@@ -49,6 +49,9 @@ class Region:
     waiting_barrier: Optional[int] = None
     array: Optional[str] = None           # the region array this is an instance of (host/arrays.py)
     index: Optional[int] = None           # its index there
+    #: firmware region id -> region id (``.config route``); None: routed outside its array (no target)
+    routes: dict[int, Optional[int]] = field(default_factory=dict)
+    route_refs: dict[int, str] = field(default_factory=dict)   # id -> the route's text, for errors
 
     @property
     def machine(self) -> Machine:
