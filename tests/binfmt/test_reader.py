@@ -252,26 +252,28 @@ def test_register_fast_path_reads_what_the_careful_path_reads(section: bytes, co
 
     fast = outcome(lambda: R._register_defs(section, 0, len(section), count, legacy=False))
     assert fast == outcome(careful)
-    # a second read finds the definitions it interned (R._DEF_TABLE) and must read the same
+    # a second read of the same section comes from the memo (R._DEFS_MEMO) and must read the same
     assert outcome(lambda: R._register_defs(section, 0, len(section), count, legacy=False)) == fast
 
 
-def test_a_bad_key_is_refused_every_time_and_never_interned() -> None:
-    """Only definitions that decode are interned, so the same bad bytes are refused on every read."""
-    good = bytes([0x40, 0x02, 0x00, 0x01, 0x01, 0x04, 0x00, 0x02]) + b"k\xff"
+def test_a_bad_key_is_refused_every_time_and_never_remembered() -> None:
+    """Only sections read without error are remembered, so the same bad bytes are refused on
+    every read."""
+    bad = bytes([0x40, 0x02, 0x00, 0x01, 0x01, 0x04, 0x00, 0x02]) + b"k\xff"
     for _ in range(3):
         with pytest.raises(FormatError, match="not valid UTF-8") as exc:
-            R._register_defs(good, 0, len(good), 1, legacy=False)
+            R._register_defs(bad, 0, len(bad), 1, legacy=False)
         assert exc.value.offset == 9
-    assert good not in R._DEF_TABLE
+    assert (False, 1, bad) not in R._DEFS_MEMO
 
 
-def test_interned_parts_are_shared_only_where_immutable() -> None:
-    """Words are interned tuples, register definitions fresh objects: editing one program's
-    definition leaves the next deserialized program as the file says."""
+def test_remembered_sections_give_fresh_objects() -> None:
+    """Words are shared immutable tuples, register definitions and lists fresh objects: editing
+    one program leaves the next deserialized program as the file says."""
     data = serialize(assemble(KEYED))
     first, second = deserialize(data), deserialize(data)
     assert first == second and first.registers is not second.registers
+    assert first.instructions is not second.instructions
     assert all(a is not b for a, b in zip(first.registers, second.registers))
     first.registers[0].key = "edited"
     first.registers[0].shape = (1,)
@@ -280,18 +282,19 @@ def test_interned_parts_are_shared_only_where_immutable() -> None:
     assert third == second and third.registers[0].key == "net.w1"
 
 
-def test_the_intern_tables_stop_growing_at_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stream of distinct words or definitions (a hostile file) costs at most the tables' bound;
-    what is read past the bound is still right."""
-    monkeypatch.setattr(R, "_WORD_TABLE", {})
-    monkeypatch.setattr(R, "_WORD_TABLE_MAX", 5)
-    words = bytes(range(256)) * 2
-    got = R._words(words, 0, len(words))
-    assert got == [Instruction(*struct.unpack(">HH4B", words[i:i + 8])) for i in range(0, len(words), 8)]
-    assert len(R._WORD_TABLE) == 5
-    monkeypatch.setattr(R, "_DEF_TABLE", {})
-    monkeypatch.setattr(R, "_DEF_TABLE_MAX", 3)
-    section = b"".join(bytes([r, 0x02, 0x00, 0x01, 0x01, r, 0x00, 0x00]) for r in range(8))
-    defs, end = R._register_defs(section, 0, len(section), 8, legacy=False)
-    assert end == len(section) and [(d.reg, d.shape) for d in defs] == [(r, (r,)) for r in range(8)]
-    assert len(R._DEF_TABLE) == 3
+def test_the_memos_stop_growing_at_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many distinct sections, or large ones (a hostile stream of files), cost at most the memos'
+    bound; what is read past the bound is still right, and the same at the next read."""
+    monkeypatch.setattr(R, "_WORDS_MEMO", R._SectionMemo(3, 64))
+    monkeypatch.setattr(R, "_DEFS_MEMO", R._SectionMemo(3, 64))
+    for n in range(6):
+        words = bytes(range(n, n + 8 * (n + 1)))
+        want = [Instruction(*struct.unpack(">HH4B", words[i:i + 8])) for i in range(0, len(words), 8)]
+        assert R._words(words, 0, len(words)) == want == R._words(words, 0, len(words))
+        section = b"".join(bytes([r, 0x02, 0x00, 0x01, 0x01, r + n, 0x00, 0x00]) for r in range(n + 1))
+        for _ in range(2):
+            defs, end = R._register_defs(section, 0, len(section), n + 1, legacy=False)
+            assert end == len(section)
+            assert [(d.reg, d.shape) for d in defs] == [(r, (r + n,)) for r in range(n + 1)]
+    assert len(R._WORDS_MEMO) == 3 and len(R._DEFS_MEMO) == 3
+    assert all(len(k) <= 64 for k in R._WORDS_MEMO) and all(len(k[2]) <= 64 for k in R._DEFS_MEMO)

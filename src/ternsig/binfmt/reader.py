@@ -18,13 +18,14 @@ where or how much then either fails these checks or the checksum, or leaves the 
 (version, flags, reserved bytes). Legacy TERN files get the same fill checks.
 
 Speed: the header is one ``struct`` unpack, the checksum is the fold kernel
-(:mod:`ternsig.binfmt.fold`), and ``deserialize`` builds no header object. Instruction words and
-register definitions are interned: a word (one big-endian u64) maps to its :class:`Instruction`
-tuple, a whole definition's bytes to its checked :class:`RegisterDef` arguments, so a word or
-definition seen before (the same firmware across a brain's regions, reloads, checkpoints) costs a
-dict lookup instead of its field-by-field decode. Only what passed every check is interned, and
-what a file says alone decides that, so every refusal happens on every read. Both tables stop
-growing at a fixed size, so hostile files cannot grow them without bound.
+(:mod:`ternsig.binfmt.fold`), and ``deserialize`` builds no header object. The register section
+and the instruction section are each remembered by their bytes (:class:`_SectionMemo`): a brain
+reads the same firmware for many regions, on every reload and checkpoint restore, and a section
+read before costs a dict lookup plus building fresh objects (new :class:`RegisterDef` objects, a new
+list of the immutable :class:`Instruction` tuples) instead of its field-by-field decode. Only a
+section that was read without error is remembered, and the bytes alone decide every check, so
+every refusal happens on every read; small sections only, a fixed number of them, so no file can
+grow the memo without bound.
 """
 
 from __future__ import annotations
@@ -51,12 +52,26 @@ _TYPEID_DTYPE = {int(tid): dtype_from_typeid(int(tid)) for tid, _ in DTYPES.valu
 _DIMS = StructCache("<{}H", "unpack_from")
 #: a whole TVMR definition but its key, by ndims: id, TypeId, flags, ndims, dims..., key length
 _REG_WHOLE = StructCache("<BHBB{}HB", "unpack_from")
-#: interned Instruction tuples by their word as a big-endian u64 (see :func:`_words`)
-_WORD_TABLE: dict[int, Instruction] = {}
-_WORD_TABLE_MAX = 1 << 14
-#: interned RegisterDef arguments by the definition's bytes (see :func:`_register_defs`)
-_DEF_TABLE: dict[bytes, tuple] = {}
-_DEF_TABLE_MAX = 1 << 12
+
+
+class _SectionMemo(dict):  # type: ignore[type-arg]
+    """Section bytes (with what else decides the result) -> what reading them gave; holds at
+    most :attr:`entries` sections of at most :attr:`max_bytes` bytes each, then stops growing."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        super().__init__()
+        self.entries = entries
+        self.max_bytes = max_bytes
+
+    def remember(self, key: object, value: object) -> None:
+        if len(self) < self.entries:
+            self[key] = value
+
+
+#: instruction section bytes -> tuple of Instruction
+_WORDS_MEMO = _SectionMemo(64, 4096)
+#: (legacy, count, register section bytes) -> (tuple of RegisterDef arguments, end - base)
+_DEFS_MEMO = _SectionMemo(64, 4096)
 
 
 def read_tvmr(data: BytesLike) -> tuple[Program, Header]:
@@ -179,89 +194,83 @@ def _check_filled(stop: int, limit: int, count: int, field_offset: int) -> None:
 
 
 def _words(data: bytes, start: int, end: int) -> list[Instruction]:
-    """The 8-byte words of ``data[start:end]`` (bounds already checked by the caller).
-
-    Each word is read as one big-endian u64 and looked up in an intern table of the
-    :class:`Instruction` tuples already built (immutable, so sharing one is not observable; a
-    program's words recur across the files of a brain and across reloads). Only a word not in the
-    table is split into its fields; the table stops growing at :data:`_WORD_TABLE_MAX` entries, so
-    a hostile stream of distinct words costs memory bounded by that, not by its length.
-    """
+    """The 8-byte words of ``data[start:end]`` (bounds already checked by the caller)."""
     if start == end:
         return []
-    vals = struct.unpack_from(f">{(end - start) >> 3}Q", data, start)
-    out = list(map(_WORD_TABLE.get, vals))
-    if None in out:
-        table = _WORD_TABLE
+    if end - start <= _WORDS_MEMO.max_bytes:
+        raw = data[start:end]
+        known = _WORDS_MEMO.get(raw)
+        if known is not None:
+            return list(known)
         new = tuple.__new__
-        unpack = _WORD.unpack
-        for i, ins in enumerate(out):
-            if ins is None:
-                v = vals[i]
-                ins = out[i] = new(Instruction, unpack(v.to_bytes(8, "big")))
-                if len(table) < _WORD_TABLE_MAX:
-                    table[v] = ins
-    return out
+        out = [new(Instruction, w) for w in _WORD.iter_unpack(raw)]
+        _WORDS_MEMO.remember(raw, tuple(out))
+        return out
+    new = tuple.__new__
+    return [new(Instruction, w) for w in _WORD.iter_unpack(memoryview(data)[start:end])]
 
 
 def _register_defs(data: bytes, base: int, limit: int, count: int, *,
                    legacy: bool) -> tuple[list[RegisterDef], int]:
-    """``count`` register definitions from ``data[base:limit]`` and the offset where they end.
+    """``count`` register definitions from ``data[base:limit]`` and the offset where they end
+    (:func:`_read_defs`), remembered by the section's bytes when it is small."""
+    if limit - base > _DEFS_MEMO.max_bytes:
+        fields, pos = _read_defs(data, base, limit, count, legacy=legacy)
+        return [RegisterDef(*f) for f in fields], pos
+    key = (legacy, count, data[base:limit])
+    known = _DEFS_MEMO.get(key)
+    if known is None:
+        fields, pos = _read_defs(data, base, limit, count, legacy=legacy)
+        _DEFS_MEMO.remember(key, (fields, pos - base))
+    else:
+        fields, pos = known[0], base + known[1]
+    new_def = RegisterDef
+    return [new_def(*f) for f in fields], pos
 
-    A TVMR definition that lies whole inside the section (fixed part, dimensions, key) is looked
-    up by its bytes in the intern table; on a miss :func:`_def_fields` reads it with one
-    ``struct`` call and checks its TypeId and key. Any other definition (legacy, or cut by the
-    end of the section) goes through :func:`_careful_def`, which has the reference's errors and
-    leniency. Every definition consumes at least 5 bytes or fails, so the loop ends within
-    ``(limit - base) / 5 + 1`` rounds whatever ``count`` says.
+
+def _read_defs(data: bytes, base: int, limit: int, count: int, *,
+               legacy: bool) -> tuple[tuple[tuple, ...], int]:
+    """The :class:`RegisterDef` arguments of ``count`` definitions from ``data[base:limit]`` and
+    the offset where they end.
+
+    A TVMR definition whose fixed part, dimensions and key length all lie inside the section is
+    read with one ``struct`` call; any other (legacy, or near the end of the section) goes
+    through :func:`_careful_def`, which has the reference's errors and leniency. Every definition
+    consumes at least 5 bytes or fails, so the loop ends within ``(limit - base) / 5 + 1`` rounds
+    whatever ``count`` says.
     """
     pos = base
-    out: list[RegisterDef] = []
+    out: list[tuple] = []
     append = out.append
-    if legacy:
-        for _ in range(count):
-            rd, pos = _careful_def(data, pos, base, limit, legacy, len(out), count)
-            append(rd)
-        return out, pos
-    table = _DEF_TABLE
-    get = table.get
-    new_def = RegisterDef
+    whole = _REG_WHOLE
+    typeid_dtype = _TYPEID_DTYPE
     for _ in range(count):
-        if pos + 5 <= limit:
-            stop = pos + 6 + 2 * data[pos + 4]
+        if pos + 5 <= limit and not legacy:
+            ndims = data[pos + 4]
+            stop = pos + 6 + 2 * ndims
             if stop <= limit:
-                end = stop + data[stop - 1]
-                if end <= limit:
-                    raw = data[pos:end]
-                    fields = get(raw)
-                    if fields is None:
-                        fields = _def_fields(data, pos, stop, end)
-                        if len(table) < _DEF_TABLE_MAX:
-                            table[raw] = fields
-                    append(new_def(*fields))
-                    pos = end
-                    continue
-                raise FormatError("Unexpected end of data reading thermogram key", stop)
+                t = whole[ndims](data, pos)
+                key_len = t[-1]
+                if key_len:
+                    pos = stop + key_len
+                    if pos > limit:
+                        raise FormatError("Unexpected end of data reading thermogram key", stop)
+                    try:
+                        key = data[stop:pos].decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
+                                          stop + exc.start) from None
+                else:
+                    pos = stop
+                    key = None
+                tid = t[1]
+                flags = t[2]
+                append((t[0], typeid_dtype.get(tid) or dtype_from_typeid(tid), t[4:-1], key,
+                        flags & 2 != 0, flags & 1 != 0))
+                continue
         rd, pos = _careful_def(data, pos, base, limit, legacy, len(out), count)
-        append(rd)
-    return out, pos
-
-
-def _def_fields(data: bytes, pos: int, stop: int, end: int) -> tuple:
-    """The RegisterDef arguments of the whole definition ``data[pos:end]`` whose key starts at
-    ``stop`` (all inside its section): raises the FormatError of a bad TypeId or key."""
-    t = _REG_WHOLE[data[pos + 4]](data, pos)
-    key = None
-    if end > stop:
-        try:
-            key = data[stop:end].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FormatError(f"thermogram key is not valid UTF-8: {exc.reason}",
-                              stop + exc.start) from None
-    tid = t[1]
-    flags = t[2]
-    return (t[0], _TYPEID_DTYPE.get(tid) or dtype_from_typeid(tid), t[4:-1], key, flags & 2 != 0,
-            flags & 1 != 0)
+        append((rd.reg, rd.dtype, rd.shape, rd.key, rd.frozen, rd.allocated))
+    return tuple(out), pos
 
 
 def _careful_def(data: bytes, pos: int, base: int, limit: int, legacy: bool, done: int,
