@@ -64,29 +64,23 @@ class ClusterBrain:
             self.stage_count += 1
             mine = stage.regions if stage.replicated else [r for r in stage.regions
                                                           if self.plan.owner[r.id] == self.rank]
-            for r in mine:
-                self._run(r, sample)
+            self._run(mine, sample)
             if not stage.replicated and self.comm.size > 1:
                 self._exchange(mine)
         result = b.finish_tick(live, sample, self._review_temperatures)
         self._after_tick()
         return result
 
-    def _run(self, r: Any, sample: Any) -> None:
-        """One region's run this tick: what ``Brain.tick`` does for a region that never blocks."""
+    def _run(self, regions: list[Any], sample: Any) -> None:
+        """This rank's regions of a stage, run as ``Brain.tick`` runs regions that never block
+        (host/grouprun.py: the same per-region sequence, regions sharing firmware as groups)."""
+        from ..host.grouprun import run_pass
+
         b = self.brain
-        runner = b.runner
-        b._prepare(r, sample)
-        b.spiking.on_region_start(r.name, r.machine.input)
-        runner.reset_stacks(r)
-        guard = (runner.weights_before(r), r.machine.chem.dopamine)
-        b.journal.before_run(r)
-        state, used = runner.step(r, runner.budget_for(r))
-        r.executed += used
-        if state == "blocked":       # the plan replicates every region of a brain with barriers
-            raise HostError(f"region {r.name} blocked at a barrier in a partitioned stage")
-        runner.check_weights(r, *guard)
-        r.output = r.machine.output.copy()
+        budgets = {r.id: b.runner.budget_for(r) for r in regions}
+        blocked = run_pass(b, regions, sample, budgets, set(), {})
+        if blocked:                  # the plan replicates every region of a brain with barriers
+            raise HostError(f"region {blocked[0].name} blocked at a barrier in a partitioned stage")
 
     def _exchange(self, mine: list[Any]) -> None:
         """Every rank learns the outputs, counters and traps of the regions the others just ran."""

@@ -175,9 +175,9 @@ class Population:
                              int(shape[0]) if ok else 0, int(shape[1]) if ok else 0)
         return S.Stack(len(ms), hot, np.stack(ins), np.stack(outs), cold)
 
-    def run(self, fuel: Optional[int] = None) -> list[StepResult]:
-        """Tick every machine from pc 0 (as ``Interpreter.run`` after ``pc = 0``): yields are
-        skipped as ``run`` skips them. One result per machine."""
+    def run_stacked(self, fuel: Optional[int] = None) -> Optional[bool]:
+        """Tick every machine from pc 0 over stacked registers only: True (halted) or False (ended
+        at the program's end) when that ran, None when it could not (nothing changed)."""
         if self.n and self.tier == "compiled" and self._kernels and self._kernels[0] is not None:
             st = self._stack
             if st is None:
@@ -192,7 +192,15 @@ class Population:
                     self._pending_steps += executed
                     self._fresh = True
                     self.last_path = "stacked"
-                    return [HALT if halted else ENDED] * self.n
+                    return halted
+        return None
+
+    def run(self, fuel: Optional[int] = None) -> list[StepResult]:
+        """Tick every machine from pc 0 (as ``Interpreter.run`` after ``pc = 0``): yields are
+        skipped as ``run`` skips them. One result per machine."""
+        halted = self.run_stacked(fuel)
+        if halted is not None:
+            return [HALT if halted else ENDED] * self.n
         self._sync()
         self.last_path = "one by one"
         out = []

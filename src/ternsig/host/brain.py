@@ -27,6 +27,7 @@ from .config import BrainConfig, parse_config
 from .ipc import IpcHub
 from .models import ModelTable
 from .region import STATUS_ACTIVE, Region
+from .grouprun import run_pass
 from .regionrun import MAX_DEPTH, Budget
 from .substrate import Substrate
 from .tasks import make_task
@@ -38,10 +39,16 @@ class Brain(BrainAccess):
     def __init__(self, directory: Path, *, registry: Optional[ExtensionRegistry] = None,
                  telemetry: Optional[TextIO] = None, state_dir: Optional[Path] = None,
                  checkpoint: Optional[Any] = None, clock: Optional[Callable[[], float]] = None,
-                 substrate: Optional[Any] = None, deadline: Optional[float] = None):
+                 substrate: Optional[Any] = None, deadline: Optional[float] = None,
+                 group: Optional[bool] = None):
         """``substrate``: None (the in-memory default), a Substrate, or any SubstrateHandle (seed
         001's bridge to an outside world; see host/bridge.py). ``deadline``: per-region, per-tick
-        wall-clock limit in seconds, measured with ``clock`` (None: no limit)."""
+        wall-clock limit in seconds, measured with ``clock`` (None: no limit). ``group``: tick
+        regions sharing firmware as one group where that is the same (host/grouprun.py); None
+        means the ``TERNSIG_GROUP`` environment variable (default on, "0" off)."""
+        from .grouprun import enabled
+
+        self.group = enabled(group)
         self.dir = Path(directory)
         self.registry = registry or ExtensionRegistry.standard()
         if not self.dir.is_dir():
@@ -353,25 +360,7 @@ class Brain(BrainAccess):
         started: set[int] = set()
         guards: dict[int, Any] = {}
         while pending:
-            blocked = []
-            for r in pending:
-                if r.waiting_barrier is not None:
-                    blocked.append(r)
-                    continue
-                if r.id not in started:      # inputs are taken when the region starts (declaration order)
-                    started.add(r.id)
-                    self._prepare(r, sample)
-                    self.spiking.on_region_start(r.name, r.machine.input)
-                    runner.reset_stacks(r)
-                    guards[r.id] = (runner.weights_before(r), r.machine.chem.dopamine)
-                    self.journal.before_run(r)
-                state, used = runner.step(r, budgets[r.id])
-                r.executed += used
-                if state == "blocked":
-                    blocked.append(r)
-                else:
-                    runner.check_weights(r, *guards.pop(r.id))
-                    r.output = r.machine.output.copy()
+            blocked = run_pass(self, pending, sample, budgets, started, guards)
             if not blocked:
                 break
             barriers = {r.waiting_barrier for r in blocked}
