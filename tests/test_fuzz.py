@@ -28,7 +28,9 @@ def test_classify_outcomes():
             pass
 
     hang = fuzz.classify(spin, b"", time_limit=0.2)
-    assert hang.kind == fuzz.HANG and hang.elapsed < 1.0
+    # the timer stopped it (HANG, not a 'took too long' verdict); the bound is a hang guard only:
+    # on a loaded 2-core box the alarm's delivery can lag the 0.2 s limit by a lot
+    assert hang.kind == fuzz.HANG and hang.detail.startswith("interrupted") and hang.elapsed < 30.0
 
     def oom(d):
         raise MemoryError()
