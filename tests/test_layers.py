@@ -156,3 +156,32 @@ def test_the_checker_sees_function_level_and_type_checking_imports(tmp_path):
     assert found == ["typing", "brain", "reload"]
     assert layer_of("ternsig.vm.state") < layer_of("ternsig.extensions.core.table") < layer_of("ternsig.registry") \
         < layer_of("ternsig.vm.interpreter") < layer_of("ternsig.host.fulfil") < layer_of("ternsig.host.brain")
+
+
+def _design_md_layers() -> dict[int, set[str]]:
+    """Layer → module prefixes drawn in docs/design.md's "Layers" table (its modules column)."""
+    text = (REPO / "docs" / "design.md").read_text()
+    section = text[text.index("## Layers"):]
+    section = section[: section.index("\n## ", 1)]
+    rows: dict[int, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].isdigit():
+            names = [tok for i, tok in enumerate(cells[1].split("`")) if i % 2 == 1]
+            rows[int(cells[0])] = {"ternsig." + n.rstrip("/").replace("/", ".") for n in names}
+    return rows
+
+
+def test_design_md_draws_the_layers_of_the_test():
+    """The contract a contributor reads is the one the test enforces: same layers, same modules,
+    packages written with a trailing slash."""
+    drawn = _design_md_layers()
+    expected: dict[int, set[str]] = {}
+    for prefix, layer in LAYERS:
+        expected.setdefault(layer, set()).add(prefix)
+    assert drawn == expected
+    text = (REPO / "docs" / "design.md").read_text()
+    for prefix, _ in LAYERS:
+        rel = prefix.removeprefix("ternsig.").replace(".", "/")
+        is_pkg = (SRC / "ternsig" / rel).is_dir()
+        assert f"`{rel}/`" in text if is_pkg else f"`{rel}`" in text, prefix
