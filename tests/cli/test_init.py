@@ -51,3 +51,25 @@ def test_no_command_is_a_usage_error(capsys):
         main([])
     assert exc.value.code == 2
     assert "exit codes: 0 ok, 1 error or trap, 2 usage error, 130 interrupted" in build_parser().format_help()
+
+
+def test_output_closed_early_exits_141_without_a_message(tmp_path):
+    """`ternsig disasm BIG | head -1`: the reader exits, the command stops quietly (no "Broken pipe")."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "big.ternsig"
+    src.write_text(".registers\n    H0: i32[4]\n.program\n" + "    nop\n" * 40_000 + "    halt\n")
+    import os
+
+    # buffered stdout, as a terminal user has it (PYTHONUNBUFFERED makes a write to a closed pipe a
+    # silent short write instead of an error)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    p = subprocess.Popen([sys.executable, "-m", "ternsig", "disasm", str(src)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    assert p.stdout is not None and p.stderr is not None
+    first = p.stdout.readline()
+    p.stdout.close()                      # the listing is far larger than a pipe's buffer (64 KiB)
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141, err
+    assert first and err == b""

@@ -4,12 +4,14 @@ Each subcommand group lives in its own module of this package with a ``register(
 (top-level commands) and/or ``register_brain(bsub)`` (``ternsig brain ...`` commands). Adding a
 command is one line in :data:`COMMANDS` or :data:`BRAIN_COMMANDS`.
 
-Exit codes: 0 ok, 1 error or trap, 2 usage error, 130 interrupted (Ctrl-C).
+Exit codes: 0 ok, 1 error or trap, 2 usage error, 130 interrupted (Ctrl-C), 141 output closed
+early (the reader of a pipe exited, as in ``ternsig brain inspect DIR | head``: no message).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -35,7 +37,7 @@ BRAIN_COMMANDS: tuple[str, ...] = (
 )
 
 EPILOG = """\
-exit codes: 0 ok, 1 error or trap, 2 usage error, 130 interrupted
+exit codes: 0 ok, 1 error or trap, 2 usage error, 130 interrupted, 141 output closed early
 run `ternsig COMMAND --help` for a command's options and examples"""
 
 
@@ -62,10 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.fn(args) or 0)
+        rc = int(args.fn(args) or 0)
+        sys.stdout.flush()   # a closed pipe shows here, not in the interpreter's exit
+        return rc
     except TernsigError as exc:
         print(f"ternsig {args.cmd}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away: stop quietly, as Unix tools do on SIGPIPE; stdout goes to
+        # /dev/null so the interpreter's final flush cannot raise a second time
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a file descriptor (an embedding caller's)
+            pass
+        return 141
     except OSError as exc:
         print(f"ternsig {args.cmd}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
