@@ -17,6 +17,7 @@ from ..isa.encoding import Instruction
 from ..program import Program
 from ..registry import ExtensionRegistry
 from .results import BREAK, CONTINUE, ENDED, HALT, Status, StepResult
+from .compiled import S_ENDED, S_FUEL, S_HALT, S_SPACE
 from .compiled.warm import ready as _ready
 from .access import MachineAccess
 from .state import Machine
@@ -256,15 +257,9 @@ class Interpreter(MachineAccess):
         call; any other instruction (or a case a kernel leaves to its handler) in Python."""
         m = self.m
         n = len(code)
-        cx = self._cx
-        kinds = cx.kinds
-        heap = cx.heap
-        enter = heap.enter
-        leave = heap.leave
+        kinds, heap, enter, leave, tab, head, uses_input = self._cx.fast
         run = L.ENTRY
-        tab = heap.tab
-        head = heap.st[:12]
-        uses_input = cx.uses_input
+        work = self.work_left >= 0
         executed = 0
         pc = m.pc
         try:
@@ -272,7 +267,7 @@ class Interpreter(MachineAccess):
                 pc = m.pc
                 if pc >= n:
                     return ENDED
-                if kinds[pc] and enter(m, self.work_left >= 0):
+                if kinds[pc] and enter(m, work):
                     inp = m.input
                     if not uses_input:
                         inp, inlen = _NO_INPUT, 0
@@ -280,19 +275,20 @@ class Interpreter(MachineAccess):
                         inlen = len(inp)        # exactly the entry's signature (see warm.py)
                     else:
                         inp, inlen = _NO_INPUT, _NOT_LOADED     # load_input runs its handler
+                    ls, cs = m.loop_stack, m.call_stack
                     status = run(tab, heap.heap, heap.wheap, inp, inlen, pc, executed, budget,
-                                 self.work_left, len(m.loop_stack), len(m.call_stack))
+                                 self.work_left, len(ls), len(cs))
                     pc, executed, _, lsp, csp, _, need, self.work_left, cnt, out, oo, on = head.tolist()
-                    if cnt or out or lsp or csp or m.loop_stack or m.call_stack:
+                    if cnt or out or lsp or csp or ls or cs:
                         leave(m, lsp, csp, cnt, out, oo, on)
                     m.pc = pc
-                    if status == L.S_HALT:
+                    if status == S_HALT:
                         return HALT
-                    if status == L.S_ENDED:
+                    if status == S_ENDED:
                         return ENDED
-                    if status == L.S_FUEL:
+                    if status == S_FUEL:
                         return self._fuel_trap(executed)
-                    if status == L.S_SPACE:
+                    if status == S_SPACE:
                         heap.grow(need)
                         continue
                     # S_FALLBACK: the handler runs this one instruction

@@ -64,6 +64,7 @@ def _too_big(n: int) -> None:
 
 
 _PLAIN_INT = frozenset({int})
+_I32_DTYPE = np.dtype(np.int32)     # the builtin descriptor: an int32 array's dtype is this object
 
 
 class HotBuffer:
@@ -311,8 +312,11 @@ class Machine:
     def set_input(self, values: IntsLike) -> None:
         """Raw i32 input (``load_input_i32``), no clamping; values outside i32 (or not integers)
         raise :class:`~ternsig.errors.UsageError`."""
+        if type(values) is np.ndarray and values.dtype is _I32_DTYPE and values.ndim == 1:
+            self.input = values.copy()          # the common tick: one copy, nothing else
+            return
         if isinstance(values, np.ndarray) and values.dtype == np.int32:
-            self.input = values.copy() if values.ndim == 1 else values.ravel().copy()
+            self.input = values.ravel().copy()
             return
         if type(values) is list and set(map(type, values)) <= _PLAIN_INT:
             try:       # the common case, a list of Python ints: one conversion, range-checked by NumPy

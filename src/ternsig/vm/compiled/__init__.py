@@ -21,6 +21,9 @@ TIERS = ("compiled", "interp")
 MIN_RUN = 3
 MIN_RUN_MIXED = 8
 
+#: how a call of the compiled loop ended (loop.py returns them; the interpreter's run loop reads them)
+S_FALLBACK, S_HALT, S_ENDED, S_FUEL, S_SPACE = range(5)
+
 
 def numba_available() -> bool:
     """Whether Numba can be imported (it is a dependency; a partial install may lack it)."""
@@ -118,5 +121,8 @@ class CompiledCode:
         self.kinds = kinds
         #: no pc enters the loop: runs take the interpreter's own (leaner) loop
         self.enters = any(kinds)
+        h = self.heap
+        #: what a run reads every time, in one tuple (the heap, its tables and methods are fixed)
+        self.fast = (kinds, h, h.enter, h.leave, h.tab, h.st[:12], self.uses_input)
         self.heap.cold_used = tuple(sorted(cold))
         self.heap.cost_cold = tuple(sorted(counted))

@@ -41,8 +41,8 @@ NOP, HALT, RESET, LOOP, END_LOOP, BREAK, JUMP, CALL, RETURN, IF_ZERO, IF_NONZERO
 LOAD_INPUT, STORE_OUTPUT, COPY_REG, ZERO_REG, SET = range(12, 17)
 ADD, SUB, MUL, RELU, SIGMOID, SHIFT, CLAMP, CMP_GT, MAX_REDUCE, TERNARY_MATMUL = range(17, 27)
 
-# exit statuses
-S_FALLBACK, S_HALT, S_ENDED, S_FUEL, S_SPACE = 0, 1, 2, 3, 4
+# exit statuses (defined beside resolve_tier, so the run loop in Python reads them without Numba)
+from . import S_ENDED, S_FALLBACK, S_FUEL, S_HALT, S_SPACE  # noqa: E402,F401
 
 INPUT, OUTPUT = 64, 65
 #: run_packed's compiled entry without type dispatch (set by warm.py once it is loaded)
